@@ -1,0 +1,152 @@
+/** Elementwise kernels: unary functions and their gradients, binary ops, scaled adds. */
+import type { FloatArray } from '../../core/ndarray';
+import type { BinaryOp, UnaryOp } from '../names';
+
+function sigmoid(x: number): number {
+  // Two branches so that exp never overflows: for x < 0, use e^x / (1 + e^x).
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+export function unary(op: UnaryOp, x: FloatArray, out: FloatArray): void {
+  const n = x.length;
+  switch (op) {
+    case 'neg':
+      for (let i = 0; i < n; i++) out[i] = -x[i];
+      return;
+    case 'exp':
+      for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]);
+      return;
+    case 'log':
+      for (let i = 0; i < n; i++) out[i] = Math.log(x[i]);
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) out[i] = sigmoid(x[i]);
+      return;
+    case 'relu':
+      for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0;
+      return;
+    case 'tanh':
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
+      return;
+    case 'sqrt':
+      for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]);
+      return;
+    case 'abs':
+      for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]);
+      return;
+    case 'square':
+      for (let i = 0; i < n; i++) out[i] = x[i] * x[i];
+      return;
+    case 'reciprocal':
+      for (let i = 0; i < n; i++) out[i] = 1 / x[i];
+      return;
+    default:
+      throw new Error(`unary: unknown op '${op as string}'`);
+  }
+}
+
+export function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, g: FloatArray, out: FloatArray): void {
+  const n = g.length;
+  switch (op) {
+    case 'neg':
+      for (let i = 0; i < n; i++) out[i] = -g[i];
+      return;
+    case 'exp':
+      for (let i = 0; i < n; i++) out[i] = g[i] * y[i];
+      return;
+    case 'log':
+      for (let i = 0; i < n; i++) out[i] = g[i] / x[i];
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) out[i] = g[i] * y[i] * (1 - y[i]);
+      return;
+    case 'relu':
+      for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? g[i] : 0;
+      return;
+    case 'tanh':
+      for (let i = 0; i < n; i++) out[i] = g[i] * (1 - y[i] * y[i]);
+      return;
+    case 'sqrt':
+      for (let i = 0; i < n; i++) out[i] = g[i] / (2 * y[i]);
+      return;
+    case 'abs':
+      for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? g[i] : x[i] < 0 ? -g[i] : 0;
+      return;
+    case 'square':
+      for (let i = 0; i < n; i++) out[i] = 2 * x[i] * g[i];
+      return;
+    case 'reciprocal':
+      for (let i = 0; i < n; i++) out[i] = -g[i] / (x[i] * x[i]);
+      return;
+    default:
+      throw new Error(`unaryBackward: unknown op '${op as string}'`);
+  }
+}
+
+export function binary(op: BinaryOp, a: FloatArray, b: FloatArray, out: FloatArray): void {
+  const n = a.length;
+  switch (op) {
+    case 'add':
+      for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+      return;
+    case 'sub':
+      for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+      return;
+    case 'mul':
+      for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+      return;
+    case 'div':
+      for (let i = 0; i < n; i++) out[i] = a[i] / b[i];
+      return;
+    case 'max':
+      for (let i = 0; i < n; i++) out[i] = a[i] >= b[i] ? a[i] : b[i];
+      return;
+    case 'min':
+      for (let i = 0; i < n; i++) out[i] = a[i] <= b[i] ? a[i] : b[i];
+      return;
+    default:
+      throw new Error(`binary: unknown op '${op as string}'`);
+  }
+}
+
+export function binaryScalar(op: BinaryOp, a: FloatArray, s: number, out: FloatArray): void {
+  const n = a.length;
+  switch (op) {
+    case 'add':
+      for (let i = 0; i < n; i++) out[i] = a[i] + s;
+      return;
+    case 'sub':
+      for (let i = 0; i < n; i++) out[i] = a[i] - s;
+      return;
+    case 'mul':
+      for (let i = 0; i < n; i++) out[i] = a[i] * s;
+      return;
+    case 'div':
+      for (let i = 0; i < n; i++) out[i] = a[i] / s;
+      return;
+    case 'max':
+      for (let i = 0; i < n; i++) out[i] = a[i] >= s ? a[i] : s;
+      return;
+    case 'min':
+      for (let i = 0; i < n; i++) out[i] = a[i] <= s ? a[i] : s;
+      return;
+    default:
+      throw new Error(`binaryScalar: unknown op '${op as string}'`);
+  }
+}
+
+export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
+  const n = x.length;
+  for (let i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+export function axpby(alpha: number, x: FloatArray, beta: number, y: FloatArray, out: FloatArray): void {
+  const n = x.length;
+  for (let i = 0; i < n; i++) out[i] = alpha * x[i] + beta * y[i];
+}
+
+export function fill(out: FloatArray, value: number): void {
+  out.fill(value);
+}

@@ -1,0 +1,181 @@
+/**
+ * The kernel vocabulary: every piece of arithmetic vugrad does goes through one of these names.
+ *
+ * Kernels are the only code that touches raw typed arrays. They take typed arrays and integer sizes (never
+ * NDArrays), write into an `out` array the caller allocated, and return nothing. All arrays passed to one call
+ * have the same dtype (Float32Array or Float64Array); integer arrays (indices, argmax) are Int32Array.
+ * Arrays are contiguous and row-major. Unless a kernel says otherwise, `out` may not alias an input.
+ *
+ * The JS table (`lib/kernels/js`) is complete and is the reference; a native table may implement any subset,
+ * and dispatch falls back per kernel (see `lib/kernels/index.ts`).
+ *
+ * Axis reductions describe an array as `[outer, n, inner]` and reduce or expand the middle axis; that covers
+ * "sum along dim d" for any d of any shape (outer = product of sizes before d, inner = product after).
+ */
+import type { FloatArray } from '../core/ndarray';
+
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sigmoid'
+  | 'relu'
+  | 'tanh'
+  | 'sqrt'
+  | 'abs'
+  | 'square'
+  | 'reciprocal';
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
+
+export interface KernelTable {
+  /**
+   * General matrix multiply, row-major: `C = alpha * op(A) @ op(B) + beta * C`, where `op(A)` is `[m, k]`
+   * (`A` is stored `[k, m]` when `transA`), `op(B)` is `[k, n]` (`B` stored `[n, k]` when `transB`), `C` is
+   * `[m, n]`. With `beta = 0` the old contents of C are ignored (NaN included).
+   */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: FloatArray,
+    b: FloatArray,
+    beta: number,
+    c: FloatArray,
+  ): void;
+
+  /** `out[i] = f(x[i])`. `out` may alias `x`. `sigmoid` must not overflow for large negative x. */
+  unary(op: UnaryOp, x: FloatArray, out: FloatArray): void;
+
+  /**
+   * Gradient of a unary op: `out[i] = g[i] * f'(x[i])`, given the input `x` and the forward output `y`
+   * (each op uses whichever is cheaper: sigmoid, tanh, exp, sqrt use y; log, relu, abs, square, reciprocal use x).
+   */
+  unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, g: FloatArray, out: FloatArray): void;
+
+  /** `out[i] = a[i] (op) b[i]`, all the same length. `out` may alias `a` or `b`. */
+  binary(op: BinaryOp, a: FloatArray, b: FloatArray, out: FloatArray): void;
+
+  /** `out[i] = a[i] (op) s` for a scalar s. `out` may alias `a`. */
+  binaryScalar(op: BinaryOp, a: FloatArray, s: number, out: FloatArray): void;
+
+  /** `y[i] += alpha * x[i]` (BLAS axpy). Used to accumulate gradients and by optimizers. */
+  axpy(alpha: number, x: FloatArray, y: FloatArray): void;
+
+  /** `out[i] = alpha * x[i] + beta * y[i]`. `out` may alias x or y. */
+  axpby(alpha: number, x: FloatArray, beta: number, y: FloatArray, out: FloatArray): void;
+
+  /** `out[i] = value`. */
+  fill(out: FloatArray, value: number): void;
+
+  /** Sum of all elements (accumulated in float64). */
+  sumAll(x: FloatArray): number;
+
+  /** Dot product `sum(a[i] * b[i])` (accumulated in float64). */
+  dot(a: FloatArray, b: FloatArray): number;
+
+  /** Viewing x as `[outer, n, inner]`: `out[o, i] = sum_j x[o, j, i]`. `out` has outer*inner entries. */
+  sumAxis(x: FloatArray, outer: number, n: number, inner: number, out: FloatArray): void;
+
+  /**
+   * Viewing x as `[outer, n, inner]`: `out[o, i] = max_j x[o, j, i]` and `argmax[o, i]` = the first j that
+   * attains it. Requires n >= 1.
+   */
+  maxAxis(x: FloatArray, outer: number, n: number, inner: number, out: FloatArray, argmax: Int32Array): void;
+
+  /**
+   * Expands (repeats) the middle axis: viewing out as `[outer, n, inner]`, `out[o, j, i] = x[o, i]`.
+   * The backward of this is `sumAxis`. This is the course's "broadcasting by repeat".
+   */
+  broadcastAxis(x: FloatArray, outer: number, n: number, inner: number, out: FloatArray): void;
+
+  /**
+   * Scatters into the middle axis: viewing `out` as `[outer, n, inner]`, `out[o, idx[o, i], i] += g[o, i]`.
+   * The backward of `maxAxis` (with idx = argmax) and of `gather`. Does not clear `out` first.
+   */
+  scatterAxis(g: FloatArray, idx: Int32Array, outer: number, n: number, inner: number, out: FloatArray): void;
+
+  /** Viewing x as `[rows, cols]`: `out[r] = x[r, idx[r]]`. Indices must be in range (checked by the caller). */
+  gather(x: FloatArray, rows: number, cols: number, idx: Int32Array, out: FloatArray): void;
+
+  /** 2-D transpose: x is `[rows, cols]`, out is `[cols, rows]`. */
+  transpose(x: FloatArray, rows: number, cols: number, out: FloatArray): void;
+
+  /** Row-wise stable softmax of x viewed as `[rows, cols]`. */
+  softmax(x: FloatArray, rows: number, cols: number, out: FloatArray): void;
+
+  /** Backward of softmax, from its output y: `out = y * (g - sum_row(g * y))`. */
+  softmaxBackward(y: FloatArray, g: FloatArray, rows: number, cols: number, out: FloatArray): void;
+
+  /** Row-wise stable log-softmax: `out = x - max - log(sum(exp(x - max)))`. Finite for inputs of +-1000. */
+  logSoftmax(x: FloatArray, rows: number, cols: number, out: FloatArray): void;
+
+  /** Backward of log-softmax, from its output y: `out = g - exp(y) * sum_row(g)`. */
+  logSoftmaxBackward(y: FloatArray, g: FloatArray, rows: number, cols: number, out: FloatArray): void;
+
+  /**
+   * Fused, stable softmax cross-entropy from logits `[rows, cols]` and integer targets: writes the per-row
+   * losses `-log softmax(x)[r, t[r]]` to `losses` (length rows) and the softmax probabilities to `probs`.
+   */
+  crossEntropy(x: FloatArray, rows: number, cols: number, targets: Int32Array, losses: FloatArray, probs: FloatArray): void;
+
+  /**
+   * Backward of the fused cross-entropy: `out[r, c] = scale[r] * (probs[r, c] - [c == t[r]])`, where `scale`
+   * is the gradient of each row's loss (length rows).
+   */
+  crossEntropyBackward(probs: FloatArray, targets: Int32Array, scale: FloatArray, rows: number, cols: number, out: FloatArray): void;
+
+  /**
+   * im2col for one image: x is `[c, h, w]`, out is `[c * kh * kw, oh * ow]` with
+   * `oh = floor((h + 2 * pad - kh) / stride) + 1` (same for ow); padded positions read as 0.
+   */
+  im2col(x: FloatArray, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray): void;
+
+  /** The adjoint of im2col: accumulates `cols` (`[c*kh*kw, oh*ow]`) into `out` (`[c, h, w]`, not cleared first). */
+  col2im(cols: FloatArray, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray): void;
+
+  /**
+   * Max-pooling over planes: x is `[planes, h, w]` (planes = batch * channels), out is `[planes, oh, ow]` with
+   * `oh = floor((h - k) / stride) + 1`; `argmax` (same size as out) gets the flat index within the plane
+   * (`y * w + x`) of the first maximum of each window.
+   */
+  maxPool2d(x: FloatArray, planes: number, h: number, w: number, k: number, stride: number, out: FloatArray, argmax: Int32Array): void;
+
+  /** Backward of maxPool2d: `out[p, argmax[p, o]] += g[p, o]`; out (`[planes, h, w]`) is not cleared first. */
+  maxPool2dBackward(g: FloatArray, argmax: Int32Array, planes: number, h: number, w: number, oh: number, ow: number, out: FloatArray): void;
+}
+
+export type KernelName = keyof KernelTable;
+
+/** Every kernel name, in table order. Conformance tests iterate over this list. */
+export const KERNEL_NAMES: readonly KernelName[] = [
+  'gemm',
+  'unary',
+  'unaryBackward',
+  'binary',
+  'binaryScalar',
+  'axpy',
+  'axpby',
+  'fill',
+  'sumAll',
+  'dot',
+  'sumAxis',
+  'maxAxis',
+  'broadcastAxis',
+  'scatterAxis',
+  'gather',
+  'transpose',
+  'softmax',
+  'softmaxBackward',
+  'logSoftmax',
+  'logSoftmaxBackward',
+  'crossEntropy',
+  'crossEntropyBackward',
+  'im2col',
+  'col2im',
+  'maxPool2d',
+  'maxPool2dBackward',
+];
