@@ -1,0 +1,6 @@
+export { NDArray, allocate, dtypeOf, sameShape, shapeSize, shapeString } from './ndarray';
+export type { DType, FloatArray, NestedArray } from './ndarray';
+export { Random, globalRandom, manualSeed } from './random';
+export { TensorNode, topologicalOrder, type TensorNodeOptions } from './tensor-node';
+export { Op, OpNode, type Context, type Grads, type OpClass, type OpOptions } from './op';
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck';

@@ -1,0 +1,224 @@
+/**
+ * `TensorNode`: the tensor half of the computation graph, as in the course's vugrad.
+ *
+ * A TensorNode holds a `value` (an NDArray), its `grad` (the gradient of the loss with respect to the value;
+ * zeros until backward) and its `source`: the OpNode that computed it, or null for a leaf (a parameter, an
+ * input). Arithmetic methods (`add`, `mul`, `matmul`, ...) apply ops and so build the graph as you compute.
+ *
+ * @example
+ * const a = new TensorNode(NDArray.from([[1, 2], [3, 4]]));
+ * const b = new TensorNode(NDArray.from([[5, 6], [7, 8]]));
+ * const c = a.add(b);      // c.source.op === Add, c.source.inputs[0] === a
+ * c.sum().backward();      // a.grad and b.grad are now all ones
+ */
+import { kernels } from '../kernels';
+import { NDArray, type DType, type FloatArray, sameShape, shapeString } from './ndarray';
+import type { OpNode } from './op';
+
+export interface TensorNodeOptions {
+  /** The OpNode that computed this node; null or absent for a leaf. */
+  source?: OpNode | null;
+  /**
+   * Whether a gradient is wanted for this node (default true). Mark input data `false`: no gradient is stored
+   * for it and no work is spent computing one (PyTorch's `requires_grad`).
+   */
+  requiresGrad?: boolean;
+  name?: string;
+}
+
+export class TensorNode {
+  value: NDArray;
+  source: OpNode | null;
+  name?: string;
+  requiresGrad: boolean;
+  private _grad: NDArray | null = null;
+
+  constructor(value: NDArray, options: TensorNodeOptions = {}) {
+    if (!(value instanceof NDArray)) throw new TypeError('TensorNode: value must be an NDArray (use NDArray.from)');
+    this.value = value;
+    this.source = options.source ?? null;
+    this.requiresGrad = options.requiresGrad ?? true;
+    this.name = options.name;
+  }
+
+  /** A leaf holding data that needs no gradient (an input batch, targets, constants). */
+  static constant(value: NDArray, name?: string): TensorNode {
+    return new TensorNode(value, { requiresGrad: false, name });
+  }
+
+  /** The gradient of the loss with respect to this node's value: zeros until backward has reached it. */
+  get grad(): NDArray {
+    if (this._grad === null) this._grad = NDArray.zeros(this.value.shape, this.value.dtype);
+    return this._grad;
+  }
+
+  set grad(g: NDArray) {
+    if (!sameShape(g.shape, this.value.shape) || g.dtype !== this.value.dtype) {
+      throw new RangeError(
+        `grad: expected ${this.value.dtype} ${shapeString(this.value.shape)}, got ${g.dtype} ${shapeString(g.shape)}`,
+      );
+    }
+    this._grad = g;
+  }
+
+  /** True when backward has stored a gradient here (or `grad` was read) since the last zeroGrad. */
+  get hasGrad(): boolean {
+    return this._grad !== null;
+  }
+
+  get shape(): readonly number[] {
+    return this.value.shape;
+  }
+
+  get dtype(): DType {
+    return this.value.dtype;
+  }
+
+  /** The single value of a scalar node (a loss). */
+  item(): number {
+    return this.value.item();
+  }
+
+  /** A new leaf with the same value and no history (PyTorch's `detach`). */
+  detach(): TensorNode {
+    return new TensorNode(this.value, { requiresGrad: false, name: this.name });
+  }
+
+  /**
+   * Backpropagates from this node: fills `grad` of every node it depends on that requires a gradient.
+   * Without an argument the node must hold a single value (a loss); otherwise pass the gradient of the
+   * output. Gradients accumulate across calls until `zeroGrad()`, as in PyTorch.
+   */
+  backward(gradOutput?: NDArray): void {
+    let seed: NDArray;
+    if (gradOutput === undefined) {
+      if (this.value.size !== 1) {
+        throw new RangeError(
+          `backward: called on a node of shape ${shapeString(this.value.shape)} without a gradient; ` +
+            'backward() needs a scalar (a loss), or pass the gradient of this output',
+        );
+      }
+      seed = NDArray.ones(this.value.shape, this.value.dtype);
+    } else {
+      if (!sameShape(gradOutput.shape, this.value.shape)) {
+        throw new RangeError(
+          `backward: gradient of shape ${shapeString(gradOutput.shape)} for a node of shape ${shapeString(this.value.shape)}`,
+        );
+      }
+      if (gradOutput.dtype !== this.value.dtype) {
+        throw new TypeError(`backward: gradient is ${gradOutput.dtype} but the node is ${this.value.dtype}`);
+      }
+      seed = gradOutput;
+    }
+    if (!this.requiresGrad) return;
+
+    const order = topologicalOrder(this);
+    // Arrays handed to a node by backward in this pass: a grad array an op returns twice (Add returns G for
+    // both inputs) must be copied rather than shared, so each node owns its grad.
+    const owned = new Set<FloatArray>([seed.data]);
+    accumulate(this, seed, owned);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const node = order[i];
+      const source = node.source;
+      if (source === null || node._grad === null) continue;
+      const grads = source.op.backward(source.context, node._grad);
+      const inputs = source.inputs;
+      for (let j = 0; j < inputs.length; j++) {
+        const g = grads[j];
+        if (g && inputs[j].requiresGrad) accumulate(inputs[j], g, owned);
+      }
+    }
+  }
+
+  /** Resets to zero the gradient of this node and of every node behind it (each visited once). */
+  zeroGrad(): void {
+    for (const node of reachable(this)) {
+      if (node._grad !== null) node._grad.data.fill(0);
+    }
+  }
+
+  /**
+   * Cuts the graph behind this node so that the intermediate values can be garbage-collected (the course's
+   * `clear()`). Leaves (parameters) keep their values and gradients.
+   */
+  clear(): void {
+    for (const node of reachable(this)) {
+      const source = node.source;
+      if (source !== null) {
+        source.inputs = [];
+        source.outputs = [];
+        source.context = { needsInputGrad: [] };
+        node.source = null;
+      }
+    }
+  }
+
+  toString(): string {
+    const label = this.name ? ` '${this.name}'` : '';
+    const from = this.source ? `, source=${this.source.op.name}` : '';
+    return `TensorNode${label}(shape=${shapeString(this.value.shape)}, dtype=${this.value.dtype}${from})`;
+  }
+}
+
+function accumulate(node: TensorNode, g: NDArray, owned: Set<FloatArray>): void {
+  // NOTE: reaching into the private field keeps `grad`'s getter from allocating zeros we would add to.
+  const self = node as unknown as { _grad: NDArray | null };
+  if (!sameShape(g.shape, node.value.shape)) {
+    throw new Error(
+      `backward: ${node.source ? node.source.op.name + ' output' : 'a node'} of shape ${shapeString(node.value.shape)} ` +
+        `received a gradient of shape ${shapeString(g.shape)}`,
+    );
+  }
+  if (self._grad === null) {
+    self._grad = owned.has(g.data) ? g.copy() : g;
+  } else {
+    kernels.axpy(1, g.data, self._grad.data);
+  }
+  owned.add(self._grad.data);
+}
+
+/**
+ * The nodes that `root` depends on and that require a gradient, in topological order (inputs before the
+ * nodes computed from them), found with an explicit stack: deep graphs cannot overflow the call stack.
+ */
+export function topologicalOrder(root: TensorNode): TensorNode[] {
+  const order: TensorNode[] = [];
+  const visited = new Set<TensorNode>([root]);
+  // Each stack entry is a node and how many of its inputs have been pushed so far.
+  const stack: [TensorNode, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const inputs = top[0].source?.inputs ?? [];
+    let pushed = false;
+    while (top[1] < inputs.length) {
+      const next = inputs[top[1]++];
+      if (next.requiresGrad && !visited.has(next)) {
+        visited.add(next);
+        stack.push([next, 0]);
+        pushed = true;
+        break;
+      }
+    }
+    if (!pushed) {
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+/** Every node behind `root` (itself included), each once, in no particular order. */
+function reachable(root: TensorNode): TensorNode[] {
+  const seen = new Set<TensorNode>([root]);
+  const todo = [root];
+  while (todo.length > 0) {
+    const node = todo.pop() as TensorNode;
+    for (const input of node.source?.inputs ?? []) {
+      if (!seen.has(input)) {
+        seen.add(input);
+        todo.push(input);
+      }
+    }
+  }
+  return [...seen];
+}

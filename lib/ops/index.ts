@@ -1,0 +1,11 @@
+/** Every op, the course's functions, and the TensorNode methods built on them. */
+import './tensor-methods';
+
+export { Add, AddScalar, Div, MulScalar, Multiply, ScalarDiv, Sub } from './elementwise';
+export { Abs, ElementwiseFunction, Exp, Id, Log, Neg, ReLU, Sigmoid, Sqrt, Square, Tanh } from './unary';
+export { BatchMM, MatrixMultiply } from './matmul';
+export { MaxAxis, Mean, Normalize, RowMax, RowSum, Sum, SumAxis } from './reduce';
+export { Expand, Reshape, Select, Squeeze, Transpose, Unsqueeze } from './shape';
+export { CrossEntropy, LogSoftmax, Softmax, type Reduction } from './softmax';
+export { celoss, crossEntropy, logceloss, logsoftmax, relu, sigmoid, softmax } from './functions';
+export { rdiv, tensor } from './tensor-methods';

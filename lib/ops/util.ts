@@ -1,0 +1,55 @@
+/** Small helpers shared by the ops: allocation in the shape of an input, and argument checks. */
+import { NDArray, sameShape, shapeString } from '../core/ndarray';
+
+/** A zero array with the shape and dtype of `x` (or another shape, same dtype). */
+export function like(x: NDArray, shape: readonly number[] = x.shape): NDArray {
+  return NDArray.zeros(shape, x.dtype);
+}
+
+export function checkSameShape(op: string, a: NDArray, b: NDArray): void {
+  if (!sameShape(a.shape, b.shape)) {
+    throw new RangeError(`${op}: shapes differ: ${shapeString(a.shape)} and ${shapeString(b.shape)}`);
+  }
+}
+
+export function checkRank(op: string, x: NDArray, rank: number, what = 'input'): void {
+  if (x.ndim !== rank) {
+    throw new RangeError(`${op}: ${what} must have ${rank} dimensions, got shape ${shapeString(x.shape)}`);
+  }
+}
+
+/** Resolves a possibly negative axis against a rank, with an error naming the op. */
+export function normalizeDim(op: string, dim: unknown, rank: number): number {
+  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < -rank || dim >= rank) {
+    throw new RangeError(`${op}: dim ${String(dim)} out of range for ${rank} dimensions`);
+  }
+  return dim < 0 ? dim + rank : dim;
+}
+
+/** Splits a shape around `dim` into `[outer, n, inner]` (products of the sizes before, at and after). */
+export function splitAt(shape: readonly number[], dim: number): [number, number, number] {
+  let outer = 1;
+  let inner = 1;
+  for (let i = 0; i < dim; i++) outer *= shape[i];
+  for (let i = dim + 1; i < shape.length; i++) inner *= shape[i];
+  return [outer, shape[dim], inner];
+}
+
+/** Class indices as an Int32Array, checked against the number of rows and classes. */
+export function toIndices(op: string, indices: unknown, rows: number, cols: number): Int32Array {
+  let idx: Int32Array;
+  if (indices instanceof Int32Array) idx = indices;
+  else if (Array.isArray(indices) || ArrayBuffer.isView(indices)) idx = Int32Array.from(indices as ArrayLike<number>);
+  else throw new TypeError(`${op}: indices must be an array of integers`);
+  if (idx.length !== rows) {
+    throw new RangeError(`${op}: ${idx.length} indices for ${rows} rows`);
+  }
+  const src = indices as ArrayLike<number>;
+  for (let r = 0; r < rows; r++) {
+    const k = src[r];
+    if (!Number.isInteger(k) || k < 0 || k >= cols) {
+      throw new RangeError(`${op}: index ${k} at row ${r} out of range [0, ${cols})`);
+    }
+  }
+  return idx;
+}
