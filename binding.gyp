@@ -1,0 +1,43 @@
+{
+  # The shipping build: node-gyp, prebuildify and node-gyp-build's install fallback all read this file.
+  # CMakeLists.txt builds the same sources with cmake-js for development; keep the two source lists equal.
+  "variables": {
+    # 1: link OpenBLAS statically (prebuilds: the .node then loads where no libopenblas is installed).
+    # npm run prebuild sets VUGRAD_OPENBLAS_STATIC=1; a plain npm install links the shared library.
+    "openblas_static%": "<!(node -p \"process.env.VUGRAD_OPENBLAS_STATIC === '1' ? 1 : 0\")"
+  },
+  "targets": [
+    {
+      "target_name": "vugrad",
+      "sources": [
+        "native/src/addon.cc",
+        "native/src/blas.cc",
+        "native/src/conv.cc",
+        "native/src/elementwise.cc",
+        "native/src/reduce.cc"
+      ],
+      "include_dirs": [
+        "native/include",
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags": ["-O3", "<!@(pkg-config --cflags openblas)"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "<!@(pkg-config --cflags openblas)"],
+      "conditions": [
+        ["openblas_static==1", {
+          "libraries": [
+            "<!(pkg-config --variable=libdir openblas)/libopenblas.a",
+            "-lpthread",
+            "-lm"
+          ],
+          # Keep OpenBLAS's symbols private to this .node so that it never clashes with another BLAS.
+          "ldflags": ["-Wl,--exclude-libs,ALL"]
+        }, {
+          "libraries": ["<!@(pkg-config --libs openblas)"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,70 @@
+// vugrad's native kernels: a plain C++ API (no N-API types), one function per entry of the TypeScript
+// KernelTable (lib/kernels/names.ts), for float and double.
+//
+// Conventions, the same as the TypeScript table:
+// - arrays are contiguous and row-major; sizes are element counts;
+// - the caller has checked every length and index range (native/src/addon.cc does, before each call);
+// - `out` may alias an input only where names.ts says so;
+// - nothing here keeps a pointer past the call, and nothing here has mutable static state.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace vg {
+
+// Same order as the UnaryOp / BinaryOp unions in lib/kernels/names.ts; the TypeScript wrapper sends the index.
+enum class UnaryOp : int { Neg = 0, Exp, Log, Sigmoid, Relu, Tanh, Sqrt, Abs, Square, Reciprocal, Count };
+enum class BinaryOp : int { Add = 0, Sub, Mul, Div, Max, Min, Count };
+
+// C = alpha * op(A) @ op(B) + beta * C through cblas_?gemm. op(A) is [m, k], op(B) is [k, n], C is [m, n].
+// With beta == 0 the old contents of C are ignored (NaN included). Sizes must fit in an int (checked by caller).
+template <typename T>
+void gemm(bool transA, bool transB, int m, int n, int k, T alpha, const T* a, const T* b, T beta, T* c);
+
+template <typename T> void unary(UnaryOp op, const T* x, T* out, size_t n);
+template <typename T> void unaryBackward(UnaryOp op, const T* x, const T* y, const T* g, T* out, size_t n);
+template <typename T> void binary(BinaryOp op, const T* a, const T* b, T* out, size_t n);
+template <typename T> void binaryScalar(BinaryOp op, const T* a, T s, T* out, size_t n);
+template <typename T> void axpy(T alpha, const T* x, T* y, size_t n);
+template <typename T> void axpby(T alpha, const T* x, T beta, const T* y, T* out, size_t n);
+template <typename T> void fill(T* out, T value, size_t n);
+template <typename T> double sumAll(const T* x, size_t n);
+template <typename T> double dot(const T* a, const T* b, size_t n);
+
+template <typename T> void sumAxis(const T* x, size_t outer, size_t n, size_t inner, T* out);
+template <typename T> void maxAxis(const T* x, size_t outer, size_t n, size_t inner, T* out, int32_t* argmax);
+template <typename T> void broadcastAxis(const T* x, size_t outer, size_t n, size_t inner, T* out);
+template <typename T>
+void scatterAxis(const T* g, const int32_t* idx, size_t outer, size_t n, size_t inner, T* out);
+template <typename T> void gather(const T* x, size_t rows, size_t cols, const int32_t* idx, T* out);
+template <typename T> void transpose(const T* x, size_t rows, size_t cols, T* out);
+
+template <typename T> void softmax(const T* x, size_t rows, size_t cols, T* out);
+template <typename T> void softmaxBackward(const T* y, const T* g, size_t rows, size_t cols, T* out);
+template <typename T> void logSoftmax(const T* x, size_t rows, size_t cols, T* out);
+template <typename T> void logSoftmaxBackward(const T* y, const T* g, size_t rows, size_t cols, T* out);
+// Fused, stable softmax cross-entropy: losses[r] = logsumexp(x[r]) - x[r, t[r]], probs = softmax(x).
+template <typename T>
+void crossEntropy(const T* x, size_t rows, size_t cols, const int32_t* targets, T* losses, T* probs);
+template <typename T>
+void crossEntropyBackward(const T* probs, const int32_t* targets, const T* scale, size_t rows, size_t cols, T* out);
+
+// Output size of a convolution or pooling window along one axis; may be <= 0 (caller rejects that).
+inline int64_t convOutSize(int64_t size, int64_t k, int64_t stride, int64_t pad) {
+  const int64_t span = size + 2 * pad - k;
+  if (span < 0) return 0;
+  return span / stride + 1;
+}
+
+template <typename T>
+void im2col(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out);
+template <typename T>
+void col2im(const T* cols, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out);
+template <typename T>
+void maxPool2d(const T* x, size_t planes, size_t h, size_t w, size_t k, size_t stride, T* out, int32_t* argmax);
+template <typename T>
+void maxPool2dBackward(const T* g, const int32_t* argmax, size_t planes, size_t h, size_t w, size_t oh, size_t ow,
+                       T* out);
+
+}  // namespace vg

@@ -1,0 +1,622 @@
+// N-API glue, and only glue: read the arguments, check them again (the TypeScript wrapper already did), call
+// the vg:: kernel. A bad argument throws a JS error; nothing is ever read or written out of bounds.
+//
+// Context-aware (Napi::Addon, no static mutable state), so it loads in several worker_threads at once. Typed
+// array pointers are borrowed for the length of one call and never kept.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "vugrad/blas.h"
+#include "vugrad/kernels.h"
+
+namespace {
+
+using Info = Napi::CallbackInfo;
+
+[[noreturn]] void fail(const Info& info, const std::string& kernel, const std::string& msg) {
+  throw Napi::Error::New(info.Env(), "vugrad native " + kernel + ": " + msg);
+}
+[[noreturn]] void failType(const Info& info, const std::string& kernel, const std::string& msg) {
+  throw Napi::TypeError::New(info.Env(), "vugrad native " + kernel + ": " + msg);
+}
+
+enum class DType { F32, F64 };
+
+struct FloatArg {
+  void* data;
+  size_t length;
+  DType dtype;
+};
+
+struct IntArg {
+  int32_t* data;
+  size_t length;
+};
+
+// Reads a typed array argument: its type, element count and data pointer (napi adjusts it by byteOffset).
+void typedArrayInfo(const Info& info, size_t i, const char* kernel, const char* name, napi_typedarray_type* type,
+                    size_t* length, void** data) {
+  if (i >= info.Length()) fail(info, kernel, std::string("missing argument '") + name + "'");
+  napi_env env = info.Env();
+  napi_value v = info[i];
+  bool isTyped = false;
+  if (napi_is_typedarray(env, v, &isTyped) != napi_ok || !isTyped)
+    failType(info, kernel, std::string("'") + name + "' must be a typed array");
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, type, length, data, &ab, &offset) != napi_ok)
+    failType(info, kernel, std::string("cannot read typed array '") + name + "'");
+}
+
+FloatArg floatArg(const Info& info, size_t i, const char* kernel, const char* name) {
+  napi_typedarray_type type;
+  FloatArg a{};
+  typedArrayInfo(info, i, kernel, name, &type, &a.length, &a.data);
+  if (type == napi_float32_array) a.dtype = DType::F32;
+  else if (type == napi_float64_array) a.dtype = DType::F64;
+  else failType(info, kernel, std::string("'") + name + "' must be a Float32Array or Float64Array");
+  if (a.length > 0 && a.data == nullptr) fail(info, kernel, std::string("'") + name + "' has no data (detached?)");
+  return a;
+}
+
+IntArg intArg(const Info& info, size_t i, const char* kernel, const char* name) {
+  napi_typedarray_type type;
+  IntArg a{};
+  void* data;
+  typedArrayInfo(info, i, kernel, name, &type, &a.length, &data);
+  if (type != napi_int32_array) failType(info, kernel, std::string("'") + name + "' must be an Int32Array");
+  a.data = static_cast<int32_t*>(data);
+  return a;
+}
+
+// A size: an integer in [0, 2^31 - 1] (BLAS takes int; no kernel here needs more per dimension).
+size_t sizeArg(const Info& info, size_t i, const char* kernel, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber()) failType(info, kernel, std::string("'") + name + "' must be a number");
+  const double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 2147483647.0 || std::floor(d) != d)
+    fail(info, kernel, std::string("'") + name + "' must be an integer in [0, 2^31), got " + std::to_string(d));
+  return static_cast<size_t>(d);
+}
+
+double numberArg(const Info& info, size_t i, const char* kernel, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber()) failType(info, kernel, std::string("'") + name + "' must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+// Product of sizes, or a JS error if it overflows.
+size_t product(const Info& info, const char* kernel, std::initializer_list<size_t> sizes) {
+  size_t p = 1;
+  for (size_t s : sizes)
+    if (__builtin_mul_overflow(p, s, &p)) fail(info, kernel, "sizes overflow");
+  return p;
+}
+
+void expectLength(const Info& info, const char* kernel, const char* name, size_t got, size_t want) {
+  if (got != want)
+    fail(info, kernel, std::string("'") + name + "' has length " + std::to_string(got) + ", expected " +
+                           std::to_string(want));
+}
+
+void sameDType(const Info& info, const char* kernel, const FloatArg& a, const FloatArg& b, const char* name) {
+  if (a.dtype != b.dtype) failType(info, kernel, std::string("'") + name + "' has a different dtype than the first array");
+}
+
+void checkIndices(const Info& info, const char* kernel, const char* name, const IntArg& idx, size_t bound) {
+  for (size_t i = 0; i < idx.length; i++) {
+    const int32_t v = idx.data[i];
+    if (v < 0 || static_cast<size_t>(v) >= bound)
+      fail(info, kernel, std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(v) +
+                             " is out of range [0, " + std::to_string(bound) + ")");
+  }
+}
+
+template <typename T>
+T* ptr(const FloatArg& a) {
+  return static_cast<T*>(a.data);
+}
+
+// Calls f with a null pointer of the element type: f(static_cast<float*>(nullptr)) or the double one.
+template <typename F>
+auto byDType(DType d, F&& f) {
+  return d == DType::F32 ? f(static_cast<float*>(nullptr)) : f(static_cast<double*>(nullptr));
+}
+
+template <typename E>
+E opArg(const Info& info, size_t i, const char* kernel) {
+  const size_t code = sizeArg(info, i, kernel, "op");
+  if (code >= static_cast<size_t>(E::Count)) fail(info, kernel, "unknown op code " + std::to_string(code));
+  return static_cast<E>(code);
+}
+
+class VugradAddon : public Napi::Addon<VugradAddon> {
+ public:
+  VugradAddon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {
+                             InstanceMethod("gemm", &VugradAddon::Gemm),
+                             InstanceMethod("unary", &VugradAddon::Unary),
+                             InstanceMethod("unaryBackward", &VugradAddon::UnaryBackward),
+                             InstanceMethod("binary", &VugradAddon::Binary),
+                             InstanceMethod("binaryScalar", &VugradAddon::BinaryScalar),
+                             InstanceMethod("axpy", &VugradAddon::Axpy),
+                             InstanceMethod("axpby", &VugradAddon::Axpby),
+                             InstanceMethod("fill", &VugradAddon::Fill),
+                             InstanceMethod("sumAll", &VugradAddon::SumAll),
+                             InstanceMethod("dot", &VugradAddon::Dot),
+                             InstanceMethod("sumAxis", &VugradAddon::SumAxis),
+                             InstanceMethod("maxAxis", &VugradAddon::MaxAxis),
+                             InstanceMethod("broadcastAxis", &VugradAddon::BroadcastAxis),
+                             InstanceMethod("scatterAxis", &VugradAddon::ScatterAxis),
+                             InstanceMethod("gather", &VugradAddon::Gather),
+                             InstanceMethod("transpose", &VugradAddon::Transpose),
+                             InstanceMethod("softmax", &VugradAddon::Softmax),
+                             InstanceMethod("softmaxBackward", &VugradAddon::SoftmaxBackward),
+                             InstanceMethod("logSoftmax", &VugradAddon::LogSoftmax),
+                             InstanceMethod("logSoftmaxBackward", &VugradAddon::LogSoftmaxBackward),
+                             InstanceMethod("crossEntropy", &VugradAddon::CrossEntropy),
+                             InstanceMethod("crossEntropyBackward", &VugradAddon::CrossEntropyBackward),
+                             InstanceMethod("im2col", &VugradAddon::Im2col),
+                             InstanceMethod("col2im", &VugradAddon::Col2im),
+                             InstanceMethod("maxPool2d", &VugradAddon::MaxPool2d),
+                             InstanceMethod("maxPool2dBackward", &VugradAddon::MaxPool2dBackward),
+                             InstanceMethod("blasConfig", &VugradAddon::BlasConfig),
+                             InstanceMethod("blasCoreName", &VugradAddon::BlasCoreName),
+                             InstanceMethod("getNumThreads", &VugradAddon::GetNumThreads),
+                             InstanceMethod("setNumThreads", &VugradAddon::SetNumThreads),
+                         });
+  }
+
+ private:
+  // gemm(transA, transB, m, n, k, alpha, a, b, beta, c)
+  Napi::Value Gemm(const Info& info) {
+    const char* K = "gemm";
+    const bool ta = info[0].ToBoolean(), tb = info[1].ToBoolean();
+    const size_t m = sizeArg(info, 2, K, "m"), n = sizeArg(info, 3, K, "n"), k = sizeArg(info, 4, K, "k");
+    const double alpha = numberArg(info, 5, K, "alpha");
+    const FloatArg a = floatArg(info, 6, K, "a"), b = floatArg(info, 7, K, "b");
+    const double beta = numberArg(info, 8, K, "beta");
+    const FloatArg c = floatArg(info, 9, K, "c");
+    sameDType(info, K, a, b, "b");
+    sameDType(info, K, a, c, "c");
+    expectLength(info, K, "a", a.length, product(info, K, {m, k}));
+    expectLength(info, K, "b", b.length, product(info, K, {k, n}));
+    expectLength(info, K, "c", c.length, product(info, K, {m, n}));
+    byDType(a.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::gemm<T>(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), static_cast<T>(alpha),
+                  ptr<T>(a), ptr<T>(b), static_cast<T>(beta), ptr<T>(c));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // unary(op, x, out)
+  Napi::Value Unary(const Info& info) {
+    const char* K = "unary";
+    const auto op = opArg<vg::UnaryOp>(info, 0, K);
+    const FloatArg x = floatArg(info, 1, K, "x"), out = floatArg(info, 2, K, "out");
+    sameDType(info, K, x, out, "out");
+    expectLength(info, K, "out", out.length, x.length);
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::unary<T>(op, ptr<T>(x), ptr<T>(out), x.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // unaryBackward(op, x, y, g, out)
+  Napi::Value UnaryBackward(const Info& info) {
+    const char* K = "unaryBackward";
+    const auto op = opArg<vg::UnaryOp>(info, 0, K);
+    const FloatArg x = floatArg(info, 1, K, "x"), y = floatArg(info, 2, K, "y"), g = floatArg(info, 3, K, "g"),
+                   out = floatArg(info, 4, K, "out");
+    sameDType(info, K, g, x, "x");
+    sameDType(info, K, g, y, "y");
+    sameDType(info, K, g, out, "out");
+    expectLength(info, K, "x", x.length, g.length);
+    expectLength(info, K, "y", y.length, g.length);
+    expectLength(info, K, "out", out.length, g.length);
+    byDType(g.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::unaryBackward<T>(op, ptr<T>(x), ptr<T>(y), ptr<T>(g), ptr<T>(out), g.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // binary(op, a, b, out)
+  Napi::Value Binary(const Info& info) {
+    const char* K = "binary";
+    const auto op = opArg<vg::BinaryOp>(info, 0, K);
+    const FloatArg a = floatArg(info, 1, K, "a"), b = floatArg(info, 2, K, "b"), out = floatArg(info, 3, K, "out");
+    sameDType(info, K, a, b, "b");
+    sameDType(info, K, a, out, "out");
+    expectLength(info, K, "b", b.length, a.length);
+    expectLength(info, K, "out", out.length, a.length);
+    byDType(a.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::binary<T>(op, ptr<T>(a), ptr<T>(b), ptr<T>(out), a.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // binaryScalar(op, a, s, out)
+  Napi::Value BinaryScalar(const Info& info) {
+    const char* K = "binaryScalar";
+    const auto op = opArg<vg::BinaryOp>(info, 0, K);
+    const FloatArg a = floatArg(info, 1, K, "a");
+    const double s = numberArg(info, 2, K, "s");
+    const FloatArg out = floatArg(info, 3, K, "out");
+    sameDType(info, K, a, out, "out");
+    expectLength(info, K, "out", out.length, a.length);
+    byDType(a.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::binaryScalar<T>(op, ptr<T>(a), static_cast<T>(s), ptr<T>(out), a.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // axpy(alpha, x, y)
+  Napi::Value Axpy(const Info& info) {
+    const char* K = "axpy";
+    const double alpha = numberArg(info, 0, K, "alpha");
+    const FloatArg x = floatArg(info, 1, K, "x"), y = floatArg(info, 2, K, "y");
+    sameDType(info, K, x, y, "y");
+    expectLength(info, K, "y", y.length, x.length);
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::axpy<T>(static_cast<T>(alpha), ptr<T>(x), ptr<T>(y), x.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // axpby(alpha, x, beta, y, out)
+  Napi::Value Axpby(const Info& info) {
+    const char* K = "axpby";
+    const double alpha = numberArg(info, 0, K, "alpha");
+    const FloatArg x = floatArg(info, 1, K, "x");
+    const double beta = numberArg(info, 2, K, "beta");
+    const FloatArg y = floatArg(info, 3, K, "y"), out = floatArg(info, 4, K, "out");
+    sameDType(info, K, x, y, "y");
+    sameDType(info, K, x, out, "out");
+    expectLength(info, K, "y", y.length, x.length);
+    expectLength(info, K, "out", out.length, x.length);
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::axpby<T>(static_cast<T>(alpha), ptr<T>(x), static_cast<T>(beta), ptr<T>(y), ptr<T>(out), x.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // fill(out, value)
+  Napi::Value Fill(const Info& info) {
+    const char* K = "fill";
+    const FloatArg out = floatArg(info, 0, K, "out");
+    const double v = numberArg(info, 1, K, "value");
+    byDType(out.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::fill<T>(ptr<T>(out), static_cast<T>(v), out.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // sumAll(x) -> number
+  Napi::Value SumAll(const Info& info) {
+    const char* K = "sumAll";
+    const FloatArg x = floatArg(info, 0, K, "x");
+    const double s = byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      return vg::sumAll<T>(ptr<T>(x), x.length);
+    });
+    return Napi::Number::New(info.Env(), s);
+  }
+
+  // dot(a, b) -> number
+  Napi::Value Dot(const Info& info) {
+    const char* K = "dot";
+    const FloatArg a = floatArg(info, 0, K, "a"), b = floatArg(info, 1, K, "b");
+    sameDType(info, K, a, b, "b");
+    expectLength(info, K, "b", b.length, a.length);
+    const double s = byDType(a.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      return vg::dot<T>(ptr<T>(a), ptr<T>(b), a.length);
+    });
+    return Napi::Number::New(info.Env(), s);
+  }
+
+  // sumAxis(x, outer, n, inner, out)
+  Napi::Value SumAxis(const Info& info) {
+    const char* K = "sumAxis";
+    const FloatArg x = floatArg(info, 0, K, "x");
+    const size_t outer = sizeArg(info, 1, K, "outer"), n = sizeArg(info, 2, K, "n"), inner = sizeArg(info, 3, K, "inner");
+    const FloatArg out = floatArg(info, 4, K, "out");
+    sameDType(info, K, x, out, "out");
+    expectLength(info, K, "x", x.length, product(info, K, {outer, n, inner}));
+    expectLength(info, K, "out", out.length, product(info, K, {outer, inner}));
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::sumAxis<T>(ptr<T>(x), outer, n, inner, ptr<T>(out));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // maxAxis(x, outer, n, inner, out, argmax)
+  Napi::Value MaxAxis(const Info& info) {
+    const char* K = "maxAxis";
+    const FloatArg x = floatArg(info, 0, K, "x");
+    const size_t outer = sizeArg(info, 1, K, "outer"), n = sizeArg(info, 2, K, "n"), inner = sizeArg(info, 3, K, "inner");
+    const FloatArg out = floatArg(info, 4, K, "out");
+    const IntArg am = intArg(info, 5, K, "argmax");
+    if (n < 1) fail(info, K, "n must be >= 1, got 0");
+    sameDType(info, K, x, out, "out");
+    expectLength(info, K, "x", x.length, product(info, K, {outer, n, inner}));
+    expectLength(info, K, "out", out.length, product(info, K, {outer, inner}));
+    expectLength(info, K, "argmax", am.length, out.length);
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::maxAxis<T>(ptr<T>(x), outer, n, inner, ptr<T>(out), am.data);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // broadcastAxis(x, outer, n, inner, out)
+  Napi::Value BroadcastAxis(const Info& info) {
+    const char* K = "broadcastAxis";
+    const FloatArg x = floatArg(info, 0, K, "x");
+    const size_t outer = sizeArg(info, 1, K, "outer"), n = sizeArg(info, 2, K, "n"), inner = sizeArg(info, 3, K, "inner");
+    const FloatArg out = floatArg(info, 4, K, "out");
+    sameDType(info, K, x, out, "out");
+    expectLength(info, K, "x", x.length, product(info, K, {outer, inner}));
+    expectLength(info, K, "out", out.length, product(info, K, {outer, n, inner}));
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::broadcastAxis<T>(ptr<T>(x), outer, n, inner, ptr<T>(out));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // scatterAxis(g, idx, outer, n, inner, out)
+  Napi::Value ScatterAxis(const Info& info) {
+    const char* K = "scatterAxis";
+    const FloatArg g = floatArg(info, 0, K, "g");
+    const IntArg idx = intArg(info, 1, K, "idx");
+    const size_t outer = sizeArg(info, 2, K, "outer"), n = sizeArg(info, 3, K, "n"), inner = sizeArg(info, 4, K, "inner");
+    const FloatArg out = floatArg(info, 5, K, "out");
+    sameDType(info, K, g, out, "out");
+    expectLength(info, K, "g", g.length, product(info, K, {outer, inner}));
+    expectLength(info, K, "idx", idx.length, g.length);
+    expectLength(info, K, "out", out.length, product(info, K, {outer, n, inner}));
+    checkIndices(info, K, "idx", idx, n);
+    byDType(g.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::scatterAxis<T>(ptr<T>(g), idx.data, outer, n, inner, ptr<T>(out));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // gather(x, rows, cols, idx, out)
+  Napi::Value Gather(const Info& info) {
+    const char* K = "gather";
+    const FloatArg x = floatArg(info, 0, K, "x");
+    const size_t rows = sizeArg(info, 1, K, "rows"), cols = sizeArg(info, 2, K, "cols");
+    const IntArg idx = intArg(info, 3, K, "idx");
+    const FloatArg out = floatArg(info, 4, K, "out");
+    sameDType(info, K, x, out, "out");
+    expectLength(info, K, "x", x.length, product(info, K, {rows, cols}));
+    expectLength(info, K, "idx", idx.length, rows);
+    expectLength(info, K, "out", out.length, rows);
+    checkIndices(info, K, "idx", idx, cols);
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::gather<T>(ptr<T>(x), rows, cols, idx.data, ptr<T>(out));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // transpose(x, rows, cols, out)
+  Napi::Value Transpose(const Info& info) {
+    const char* K = "transpose";
+    const FloatArg x = floatArg(info, 0, K, "x");
+    const size_t rows = sizeArg(info, 1, K, "rows"), cols = sizeArg(info, 2, K, "cols");
+    const FloatArg out = floatArg(info, 3, K, "out");
+    sameDType(info, K, x, out, "out");
+    expectLength(info, K, "x", x.length, product(info, K, {rows, cols}));
+    expectLength(info, K, "out", out.length, x.length);
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::transpose<T>(ptr<T>(x), rows, cols, ptr<T>(out));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // softmax / logSoftmax (x, rows, cols, out)
+  template <bool Log>
+  Napi::Value RowWise(const Info& info) {
+    const char* K = Log ? "logSoftmax" : "softmax";
+    const FloatArg x = floatArg(info, 0, K, "x");
+    const size_t rows = sizeArg(info, 1, K, "rows"), cols = sizeArg(info, 2, K, "cols");
+    const FloatArg out = floatArg(info, 3, K, "out");
+    sameDType(info, K, x, out, "out");
+    expectLength(info, K, "x", x.length, product(info, K, {rows, cols}));
+    expectLength(info, K, "out", out.length, x.length);
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      if (Log) vg::logSoftmax<T>(ptr<T>(x), rows, cols, ptr<T>(out));
+      else vg::softmax<T>(ptr<T>(x), rows, cols, ptr<T>(out));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  Napi::Value Softmax(const Info& info) { return RowWise<false>(info); }
+  Napi::Value LogSoftmax(const Info& info) { return RowWise<true>(info); }
+
+  // softmaxBackward / logSoftmaxBackward (y, g, rows, cols, out)
+  template <bool Log>
+  Napi::Value RowWiseBackward(const Info& info) {
+    const char* K = Log ? "logSoftmaxBackward" : "softmaxBackward";
+    const FloatArg y = floatArg(info, 0, K, "y"), g = floatArg(info, 1, K, "g");
+    const size_t rows = sizeArg(info, 2, K, "rows"), cols = sizeArg(info, 3, K, "cols");
+    const FloatArg out = floatArg(info, 4, K, "out");
+    sameDType(info, K, y, g, "g");
+    sameDType(info, K, y, out, "out");
+    expectLength(info, K, "y", y.length, product(info, K, {rows, cols}));
+    expectLength(info, K, "g", g.length, y.length);
+    expectLength(info, K, "out", out.length, y.length);
+    byDType(y.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      if (Log) vg::logSoftmaxBackward<T>(ptr<T>(y), ptr<T>(g), rows, cols, ptr<T>(out));
+      else vg::softmaxBackward<T>(ptr<T>(y), ptr<T>(g), rows, cols, ptr<T>(out));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  Napi::Value SoftmaxBackward(const Info& info) { return RowWiseBackward<false>(info); }
+  Napi::Value LogSoftmaxBackward(const Info& info) { return RowWiseBackward<true>(info); }
+
+  // crossEntropy(x, rows, cols, targets, losses, probs)
+  Napi::Value CrossEntropy(const Info& info) {
+    const char* K = "crossEntropy";
+    const FloatArg x = floatArg(info, 0, K, "x");
+    const size_t rows = sizeArg(info, 1, K, "rows"), cols = sizeArg(info, 2, K, "cols");
+    const IntArg t = intArg(info, 3, K, "targets");
+    const FloatArg losses = floatArg(info, 4, K, "losses"), probs = floatArg(info, 5, K, "probs");
+    sameDType(info, K, x, losses, "losses");
+    sameDType(info, K, x, probs, "probs");
+    expectLength(info, K, "x", x.length, product(info, K, {rows, cols}));
+    expectLength(info, K, "targets", t.length, rows);
+    expectLength(info, K, "losses", losses.length, rows);
+    expectLength(info, K, "probs", probs.length, x.length);
+    checkIndices(info, K, "targets", t, cols);
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::crossEntropy<T>(ptr<T>(x), rows, cols, t.data, ptr<T>(losses), ptr<T>(probs));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // crossEntropyBackward(probs, targets, scale, rows, cols, out)
+  Napi::Value CrossEntropyBackward(const Info& info) {
+    const char* K = "crossEntropyBackward";
+    const FloatArg probs = floatArg(info, 0, K, "probs");
+    const IntArg t = intArg(info, 1, K, "targets");
+    const FloatArg scale = floatArg(info, 2, K, "scale");
+    const size_t rows = sizeArg(info, 3, K, "rows"), cols = sizeArg(info, 4, K, "cols");
+    const FloatArg out = floatArg(info, 5, K, "out");
+    sameDType(info, K, probs, scale, "scale");
+    sameDType(info, K, probs, out, "out");
+    expectLength(info, K, "probs", probs.length, product(info, K, {rows, cols}));
+    expectLength(info, K, "targets", t.length, rows);
+    expectLength(info, K, "scale", scale.length, rows);
+    expectLength(info, K, "out", out.length, probs.length);
+    checkIndices(info, K, "targets", t, cols);
+    byDType(probs.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::crossEntropyBackward<T>(ptr<T>(probs), t.data, ptr<T>(scale), rows, cols, ptr<T>(out));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // im2col / col2im (src, c, h, w, kh, kw, stride, pad, dst)
+  template <bool Backward>
+  Napi::Value Conv(const Info& info) {
+    const char* K = Backward ? "col2im" : "im2col";
+    const FloatArg src = floatArg(info, 0, K, Backward ? "cols" : "x");
+    const size_t c = sizeArg(info, 1, K, "c"), h = sizeArg(info, 2, K, "h"), w = sizeArg(info, 3, K, "w");
+    const size_t kh = sizeArg(info, 4, K, "kh"), kw = sizeArg(info, 5, K, "kw");
+    const size_t stride = sizeArg(info, 6, K, "stride"), pad = sizeArg(info, 7, K, "pad");
+    const FloatArg dst = floatArg(info, 8, K, "out");
+    sameDType(info, K, src, dst, "out");
+    if (kh < 1 || kw < 1 || stride < 1) fail(info, K, "kh, kw and stride must be >= 1");
+    if (kh > h + 2 * pad || kw > w + 2 * pad) fail(info, K, "the kernel is larger than the padded image");
+    const size_t oh = static_cast<size_t>(vg::convOutSize(h, kh, stride, pad));
+    const size_t ow = static_cast<size_t>(vg::convOutSize(w, kw, stride, pad));
+    const size_t image = product(info, K, {c, h, w});
+    const size_t colsLen = product(info, K, {c, kh, kw, oh, ow});
+    expectLength(info, K, Backward ? "cols" : "x", src.length, Backward ? colsLen : image);
+    expectLength(info, K, "out", dst.length, Backward ? image : colsLen);
+    byDType(src.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      if (Backward) vg::col2im<T>(ptr<T>(src), c, h, w, kh, kw, stride, pad, ptr<T>(dst));
+      else vg::im2col<T>(ptr<T>(src), c, h, w, kh, kw, stride, pad, ptr<T>(dst));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+  Napi::Value Im2col(const Info& info) { return Conv<false>(info); }
+  Napi::Value Col2im(const Info& info) { return Conv<true>(info); }
+
+  // maxPool2d(x, planes, h, w, k, stride, out, argmax)
+  Napi::Value MaxPool2d(const Info& info) {
+    const char* K = "maxPool2d";
+    const FloatArg x = floatArg(info, 0, K, "x");
+    const size_t planes = sizeArg(info, 1, K, "planes"), h = sizeArg(info, 2, K, "h"), w = sizeArg(info, 3, K, "w");
+    const size_t k = sizeArg(info, 4, K, "k"), stride = sizeArg(info, 5, K, "stride");
+    const FloatArg out = floatArg(info, 6, K, "out");
+    const IntArg am = intArg(info, 7, K, "argmax");
+    sameDType(info, K, x, out, "out");
+    if (k < 1 || stride < 1) fail(info, K, "k and stride must be >= 1");
+    if (k > h || k > w) fail(info, K, "the window is larger than the plane");
+    const size_t oh = static_cast<size_t>(vg::convOutSize(h, k, stride, 0));
+    const size_t ow = static_cast<size_t>(vg::convOutSize(w, k, stride, 0));
+    expectLength(info, K, "x", x.length, product(info, K, {planes, h, w}));
+    expectLength(info, K, "out", out.length, product(info, K, {planes, oh, ow}));
+    expectLength(info, K, "argmax", am.length, out.length);
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::maxPool2d<T>(ptr<T>(x), planes, h, w, k, stride, ptr<T>(out), am.data);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // maxPool2dBackward(g, argmax, planes, h, w, oh, ow, out)
+  Napi::Value MaxPool2dBackward(const Info& info) {
+    const char* K = "maxPool2dBackward";
+    const FloatArg g = floatArg(info, 0, K, "g");
+    const IntArg am = intArg(info, 1, K, "argmax");
+    const size_t planes = sizeArg(info, 2, K, "planes"), h = sizeArg(info, 3, K, "h"), w = sizeArg(info, 4, K, "w");
+    const size_t oh = sizeArg(info, 5, K, "oh"), ow = sizeArg(info, 6, K, "ow");
+    const FloatArg out = floatArg(info, 7, K, "out");
+    sameDType(info, K, g, out, "out");
+    expectLength(info, K, "g", g.length, product(info, K, {planes, oh, ow}));
+    expectLength(info, K, "argmax", am.length, g.length);
+    expectLength(info, K, "out", out.length, product(info, K, {planes, h, w}));
+    checkIndices(info, K, "argmax", am, h * w);
+    byDType(g.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::maxPool2dBackward<T>(ptr<T>(g), am.data, planes, h, w, oh, ow, ptr<T>(out));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  Napi::Value BlasConfig(const Info& info) { return Napi::String::New(info.Env(), vg::blasConfig()); }
+  Napi::Value BlasCoreName(const Info& info) { return Napi::String::New(info.Env(), vg::blasCoreName()); }
+  Napi::Value GetNumThreads(const Info& info) { return Napi::Number::New(info.Env(), vg::blasGetNumThreads()); }
+  Napi::Value SetNumThreads(const Info& info) {
+    const size_t n = sizeArg(info, 0, "setNumThreads", "n");
+    if (n < 1) fail(info, "setNumThreads", "n must be >= 1");
+    vg::blasSetNumThreads(static_cast<int>(n));
+    return info.Env().Undefined();
+  }
+};
+
+}  // namespace
+
+NODE_API_ADDON(VugradAddon)

@@ -1,0 +1,194 @@
+// Elementwise kernels: unary functions and their gradients, binary ops, scaled adds.
+// Every loop reads element i before writing element i, so the aliasing the table allows (out == x, ...) is safe.
+#include <algorithm>
+#include <cmath>
+
+#include "vugrad/kernels.h"
+
+namespace vg {
+
+namespace {
+
+template <typename T>
+inline T sigmoid(T x) {
+  // Two branches so that exp never overflows: for x < 0, use e^x / (1 + e^x).
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+}  // namespace
+
+template <typename T>
+void unary(UnaryOp op, const T* x, T* out, size_t n) {
+  switch (op) {
+    case UnaryOp::Neg:
+      for (size_t i = 0; i < n; i++) out[i] = -x[i];
+      return;
+    case UnaryOp::Exp:
+      for (size_t i = 0; i < n; i++) out[i] = std::exp(x[i]);
+      return;
+    case UnaryOp::Log:
+      for (size_t i = 0; i < n; i++) out[i] = std::log(x[i]);
+      return;
+    case UnaryOp::Sigmoid:
+      for (size_t i = 0; i < n; i++) out[i] = sigmoid(x[i]);
+      return;
+    case UnaryOp::Relu:
+      for (size_t i = 0; i < n; i++) out[i] = x[i] > T(0) ? x[i] : T(0);  // NaN -> 0, as the JS table
+      return;
+    case UnaryOp::Tanh:
+      for (size_t i = 0; i < n; i++) out[i] = std::tanh(x[i]);
+      return;
+    case UnaryOp::Sqrt:
+      for (size_t i = 0; i < n; i++) out[i] = std::sqrt(x[i]);
+      return;
+    case UnaryOp::Abs:
+      for (size_t i = 0; i < n; i++) out[i] = std::fabs(x[i]);
+      return;
+    case UnaryOp::Square:
+      for (size_t i = 0; i < n; i++) out[i] = x[i] * x[i];
+      return;
+    case UnaryOp::Reciprocal:
+      for (size_t i = 0; i < n; i++) out[i] = T(1) / x[i];
+      return;
+    default:
+      return;
+  }
+}
+
+template <typename T>
+void unaryBackward(UnaryOp op, const T* x, const T* y, const T* g, T* out, size_t n) {
+  switch (op) {
+    case UnaryOp::Neg:
+      for (size_t i = 0; i < n; i++) out[i] = -g[i];
+      return;
+    case UnaryOp::Exp:
+      for (size_t i = 0; i < n; i++) out[i] = g[i] * y[i];
+      return;
+    case UnaryOp::Log:
+      for (size_t i = 0; i < n; i++) out[i] = g[i] / x[i];
+      return;
+    case UnaryOp::Sigmoid:
+      for (size_t i = 0; i < n; i++) out[i] = g[i] * y[i] * (T(1) - y[i]);
+      return;
+    case UnaryOp::Relu:
+      for (size_t i = 0; i < n; i++) out[i] = x[i] > T(0) ? g[i] : T(0);
+      return;
+    case UnaryOp::Tanh:
+      for (size_t i = 0; i < n; i++) out[i] = g[i] * (T(1) - y[i] * y[i]);
+      return;
+    case UnaryOp::Sqrt:
+      for (size_t i = 0; i < n; i++) out[i] = g[i] / (T(2) * y[i]);
+      return;
+    case UnaryOp::Abs:
+      for (size_t i = 0; i < n; i++) out[i] = x[i] > T(0) ? g[i] : x[i] < T(0) ? -g[i] : T(0);
+      return;
+    case UnaryOp::Square:
+      for (size_t i = 0; i < n; i++) out[i] = T(2) * x[i] * g[i];
+      return;
+    case UnaryOp::Reciprocal:
+      for (size_t i = 0; i < n; i++) out[i] = -g[i] / (x[i] * x[i]);
+      return;
+    default:
+      return;
+  }
+}
+
+template <typename T>
+void binary(BinaryOp op, const T* a, const T* b, T* out, size_t n) {
+  switch (op) {
+    case BinaryOp::Add:
+      for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+      return;
+    case BinaryOp::Sub:
+      for (size_t i = 0; i < n; i++) out[i] = a[i] - b[i];
+      return;
+    case BinaryOp::Mul:
+      for (size_t i = 0; i < n; i++) out[i] = a[i] * b[i];
+      return;
+    case BinaryOp::Div:
+      for (size_t i = 0; i < n; i++) out[i] = a[i] / b[i];
+      return;
+    case BinaryOp::Max:  // a >= b ? a : b, so a NaN on either side gives b, as the JS table
+      for (size_t i = 0; i < n; i++) out[i] = a[i] >= b[i] ? a[i] : b[i];
+      return;
+    case BinaryOp::Min:
+      for (size_t i = 0; i < n; i++) out[i] = a[i] <= b[i] ? a[i] : b[i];
+      return;
+    default:
+      return;
+  }
+}
+
+template <typename T>
+void binaryScalar(BinaryOp op, const T* a, T s, T* out, size_t n) {
+  switch (op) {
+    case BinaryOp::Add:
+      for (size_t i = 0; i < n; i++) out[i] = a[i] + s;
+      return;
+    case BinaryOp::Sub:
+      for (size_t i = 0; i < n; i++) out[i] = a[i] - s;
+      return;
+    case BinaryOp::Mul:
+      for (size_t i = 0; i < n; i++) out[i] = a[i] * s;
+      return;
+    case BinaryOp::Div:
+      for (size_t i = 0; i < n; i++) out[i] = a[i] / s;
+      return;
+    case BinaryOp::Max:
+      for (size_t i = 0; i < n; i++) out[i] = a[i] >= s ? a[i] : s;
+      return;
+    case BinaryOp::Min:
+      for (size_t i = 0; i < n; i++) out[i] = a[i] <= s ? a[i] : s;
+      return;
+    default:
+      return;
+  }
+}
+
+template <typename T>
+void axpy(T alpha, const T* x, T* y, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+template <typename T>
+void axpby(T alpha, const T* x, T beta, const T* y, T* out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = alpha * x[i] + beta * y[i];
+}
+
+template <typename T>
+void fill(T* out, T value, size_t n) {
+  std::fill(out, out + n, value);
+}
+
+template <typename T>
+double sumAll(const T* x, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += static_cast<double>(x[i]);
+  return s;
+}
+
+template <typename T>
+double dot(const T* a, const T* b, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += static_cast<double>(a[i]) * static_cast<double>(b[i]);
+  return s;
+}
+
+#define VG_INSTANTIATE(T)                                                      \
+  template void unary<T>(UnaryOp, const T*, T*, size_t);                       \
+  template void unaryBackward<T>(UnaryOp, const T*, const T*, const T*, T*, size_t); \
+  template void binary<T>(BinaryOp, const T*, const T*, T*, size_t);           \
+  template void binaryScalar<T>(BinaryOp, const T*, T, T*, size_t);            \
+  template void axpy<T>(T, const T*, T*, size_t);                              \
+  template void axpby<T>(T, const T*, T, const T*, T*, size_t);                \
+  template void fill<T>(T*, T, size_t);                                        \
+  template double sumAll<T>(const T*, size_t);                                 \
+  template double dot<T>(const T*, const T*, size_t);
+
+VG_INSTANTIATE(float)
+VG_INSTANTIATE(double)
+#undef VG_INSTANTIATE
+
+}  // namespace vg
