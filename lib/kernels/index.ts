@@ -1,29 +1,155 @@
 /**
  * Kernel dispatch: the one table ops call (`kernels.gemm(...)`).
  *
- * Today the table is the pure-TypeScript one. A native table, when one loads, replaces entries one kernel at a
- * time (dispatch falls back per kernel), and `backendInfo()` says what is in use and why.
+ * At load time this picks a backend for each kernel:
+ * - `VUGRAD_BACKEND=js` uses the pure-TypeScript kernels and never loads the addon;
+ * - otherwise (unset, `auto` or `native`) it loads the C++ addon when one is built or prebuilt, and each kernel
+ *   the addon implements runs natively (tiny inputs stay in JS, see `SMALL_INPUT_CUTOFF`);
+ * - when the addon cannot load, every kernel is JS and `backendInfo().reason` says why. With
+ *   `VUGRAD_BACKEND=native` that is also a process warning (not an exception: a library should not stop a
+ *   program that would run correctly, only slower); test suites assert on `backendInfo()` instead.
+ *
+ * Every call is argument-checked first (`validated`): a wrong length, dtype or size throws a clear Error on
+ * either backend.
+ *
+ * @example
+ * import { backendInfo, setNumThreads } from 'vugrad';
+ * console.log(backendInfo().backend); // 'native' or 'js'
+ * setNumThreads(1);                    // BLAS threads for each gemm
  */
+import * as os from 'node:os';
 import { jsKernels } from './js';
-import type { KernelTable } from './names';
+import type { KernelName, KernelTable } from './names';
+import { composeTable, loadNative, nativeTable, SMALL_INPUT_CUTOFF, type NativeBinding } from './native';
+import { validated } from './validate';
 
 export type { KernelTable, KernelName, UnaryOp, BinaryOp } from './names';
 export { KERNEL_NAMES } from './names';
 export { jsKernels };
+export { validated } from './validate';
 
 export interface BackendInfo {
   /** The backend in use: 'native' when any kernel runs in the addon, else 'js'. */
   backend: 'js' | 'native';
   /** Why this backend was chosen (an environment setting, a load failure, ...). */
   reason: string;
+  /** What VUGRAD_BACKEND asked for ('auto' when unset). */
+  requested: 'auto' | 'js' | 'native';
+  /** The addon file in use, or null. */
+  addonPath: string | null;
+  /** BLAS library and build configuration (from openblas_get_config), or null without the addon. */
+  blas: string | null;
+  /** The CPU kernel set OpenBLAS picked (openblas_get_corename), or null. */
+  blasCore: string | null;
+  /** BLAS threads used by one gemm (1 for the JS backend, which is single-threaded). */
+  threads: number;
+  /** Logical cores available to this process. */
+  cores: number;
+  /** OPENBLAS_CORETYPE in the environment (it overrides OpenBLAS's CPU detection), or null when unset. */
+  openblasCoretype: string | null;
+  /** Kernels that run in the addon (for inputs above the small-input cut-offs). */
+  nativeKernels: KernelName[];
+  /** Kernels that always run in JS. */
+  jsKernels: KernelName[];
+  /** Inputs smaller than these stay in JS even for native kernels. */
+  smallInputCutoff: typeof SMALL_INPUT_CUTOFF | null;
 }
 
-/** The kernel table ops use. Its entries may be swapped per kernel by a native backend. */
-export const kernels: KernelTable = { ...jsKernels };
+const requestedRaw = (process.env.VUGRAD_BACKEND ?? '').trim().toLowerCase();
+const requested: BackendInfo['requested'] = requestedRaw === 'js' || requestedRaw === 'native' ? requestedRaw : 'auto';
+if (requestedRaw !== '' && requestedRaw !== 'auto' && requested === 'auto') {
+  process.emitWarning(`VUGRAD_BACKEND='${process.env.VUGRAD_BACKEND}' is not js, native or auto; using auto`);
+}
 
-let info: BackendInfo = { backend: 'js', reason: 'pure TypeScript kernels (no native addon in this build)' };
+const checkedJs = validated(jsKernels, { checkIndices: true });
 
-/** Which kernel backend is in use and why. */
+let binding: NativeBinding | null = null;
+let addonPath: string | null = null;
+let reason: string;
+if (requested === 'js') {
+  reason = 'VUGRAD_BACKEND=js';
+} else {
+  const load = loadNative();
+  binding = load.binding;
+  if (binding) {
+    addonPath = load.detail;
+    reason = requested === 'native' ? 'VUGRAD_BACKEND=native' : 'native addon loaded';
+  } else {
+    reason = `native addon unavailable (${load.detail}); using the JS kernels`;
+    if (requested === 'native') {
+      reason = `VUGRAD_BACKEND=native requested but the ${reason}`;
+      process.emitWarning(`vugrad: ${reason}`);
+    }
+  }
+}
+
+let nativeNames: KernelName[] = [];
+let checkedNative: KernelTable | null = null;
+if (binding) {
+  const composed = composeTable(nativeTable(binding, jsKernels), jsKernels);
+  nativeNames = composed.native;
+  // The addon range-checks index arrays itself, so the TypeScript checks skip that O(n) pass.
+  checkedNative = validated(composed.table, { checkIndices: false });
+  if (!process.env.OPENBLAS_NUM_THREADS && !process.env.OMP_NUM_THREADS) {
+    // Default: no more BLAS threads than cores (OpenBLAS may count cores this process cannot use).
+    binding.setNumThreads(Math.max(1, Math.min(binding.getNumThreads(), availableCores())));
+  }
+}
+
+function availableCores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/** The kernel table ops use. Its entries are the native ones where the addon provides them, else JS. */
+export const kernels: KernelTable = { ...(checkedNative ?? checkedJs) };
+
+/**
+ * The argument-checked tables of each backend, for conformance tests and benchmarks: `js` always, `native`
+ * when the addon loaded in this process (null otherwise, e.g. under VUGRAD_BACKEND=js).
+ */
+export function backendTables(): { js: KernelTable; native: KernelTable | null } {
+  return { js: checkedJs, native: checkedNative };
+}
+
+/**
+ * Which kernel backend is in use and why, the BLAS library, its thread count and the OPENBLAS_CORETYPE in effect.
+ *
+ * @example
+ * node -e "console.log(require('vugrad').backendInfo())"
+ */
 export function backendInfo(): BackendInfo {
-  return { ...info };
+  const all = Object.keys(jsKernels) as KernelName[];
+  return {
+    backend: binding ? 'native' : 'js',
+    reason,
+    requested,
+    addonPath,
+    blas: binding ? binding.blasConfig() : null,
+    blasCore: binding ? binding.blasCoreName() : null,
+    threads: binding ? binding.getNumThreads() : 1,
+    cores: availableCores(),
+    openblasCoretype: process.env.OPENBLAS_CORETYPE ?? null,
+    nativeKernels: [...nativeNames],
+    jsKernels: all.filter((k) => !nativeNames.includes(k)),
+    smallInputCutoff: binding ? SMALL_INPUT_CUTOFF : null,
+  };
+}
+
+/**
+ * Sets the number of threads BLAS uses for each gemm (process-wide: OpenBLAS keeps one setting for all
+ * threads and workers). The default is the number of cores. Keep BLAS threads plus any threads of your own
+ * (worker_threads that each run gemm) at or below the core count: oversubscribing makes everything slower.
+ * Without the addon this does nothing (the JS kernels are single-threaded).
+ *
+ * @example
+ * setNumThreads(1); // e.g. when running two training workers on a 2-core machine
+ */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: n must be an integer >= 1, got ${n}`);
+  binding?.setNumThreads(n);
+}
+
+/** Threads BLAS uses for each gemm (1 without the addon). */
+export function getNumThreads(): number {
+  return binding ? binding.getNumThreads() : 1;
 }

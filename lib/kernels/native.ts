@@ -1,0 +1,194 @@
+/**
+ * The native backend: loads the C++ addon (native/, built by node-gyp or shipped in prebuilds/) and adapts it
+ * to the KernelTable interface.
+ *
+ * Loading never throws: `loadNative()` returns the binding or the reason it could not be had (no binary for
+ * this platform, a missing shared library, ...). The adapter passes op names as small integer codes (cheaper
+ * to cross into C++ than strings) and keeps tiny inputs in JS, where the ~100 ns cost of a native call is more
+ * than the work itself (the cut-offs below are measured: `npm run bench:kernels`). Arguments are checked by
+ * `validated()` in front of this table, and checked again in C++.
+ */
+import * as path from 'node:path';
+import type { FloatArray } from '../core/ndarray';
+import type { BinaryOp, KernelName, KernelTable, UnaryOp } from './names';
+
+/** The functions the addon exports (native/src/addon.cc). Op arguments are codes, see UNARY_CODES. */
+export interface NativeBinding {
+  gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void;
+  unary(op: number, x: FloatArray, out: FloatArray): void;
+  unaryBackward(op: number, x: FloatArray, y: FloatArray, g: FloatArray, out: FloatArray): void;
+  binary(op: number, a: FloatArray, b: FloatArray, out: FloatArray): void;
+  binaryScalar(op: number, a: FloatArray, s: number, out: FloatArray): void;
+  axpy(alpha: number, x: FloatArray, y: FloatArray): void;
+  axpby(alpha: number, x: FloatArray, beta: number, y: FloatArray, out: FloatArray): void;
+  fill(out: FloatArray, value: number): void;
+  sumAll(x: FloatArray): number;
+  dot(a: FloatArray, b: FloatArray): number;
+  sumAxis: KernelTable['sumAxis'];
+  maxAxis: KernelTable['maxAxis'];
+  broadcastAxis: KernelTable['broadcastAxis'];
+  scatterAxis: KernelTable['scatterAxis'];
+  gather: KernelTable['gather'];
+  transpose: KernelTable['transpose'];
+  softmax: KernelTable['softmax'];
+  softmaxBackward: KernelTable['softmaxBackward'];
+  logSoftmax: KernelTable['logSoftmax'];
+  logSoftmaxBackward: KernelTable['logSoftmaxBackward'];
+  crossEntropy: KernelTable['crossEntropy'];
+  crossEntropyBackward: KernelTable['crossEntropyBackward'];
+  im2col: KernelTable['im2col'];
+  col2im: KernelTable['col2im'];
+  maxPool2d: KernelTable['maxPool2d'];
+  maxPool2dBackward: KernelTable['maxPool2dBackward'];
+  blasConfig(): string;
+  blasCoreName(): string;
+  getNumThreads(): number;
+  setNumThreads(n: number): void;
+}
+
+/** Op codes: the order of vg::UnaryOp / vg::BinaryOp in native/include/vugrad/kernels.h. */
+export const UNARY_CODES: Readonly<Record<UnaryOp, number>> = {
+  neg: 0, exp: 1, log: 2, sigmoid: 3, relu: 4, tanh: 5, sqrt: 6, abs: 7, square: 8, reciprocal: 9,
+};
+export const BINARY_CODES: Readonly<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
+
+export interface NativeLoad {
+  binding: NativeBinding | null;
+  /** Where the binary came from (a file path), or why it could not be loaded. */
+  detail: string;
+}
+
+/** The package root: this file is lib/kernels/native.ts (tests) or dist/kernels/native.js (the build). */
+export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * Loads the addon with node-gyp-build (build/Release, then prebuilds/<platform>-<arch>), or from
+ * `VUGRAD_NATIVE_PATH` (a .node file or a package-like folder) when that is set. Never throws.
+ */
+export function loadNative(): NativeLoad {
+  const override = process.env.VUGRAD_NATIVE_PATH;
+  try {
+    let binding: NativeBinding;
+    let where: string;
+    if (override) {
+      const p = path.resolve(override);
+      if (p.endsWith('.node')) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        binding = require(p) as NativeBinding;
+        where = p;
+      } else {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const nodeGypBuild = require('node-gyp-build') as { (dir: string): unknown; resolve(dir: string): string };
+        where = nodeGypBuild.resolve(p);
+        binding = nodeGypBuild(p) as NativeBinding;
+      }
+    } else {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const nodeGypBuild = require('node-gyp-build') as { (dir: string): unknown; resolve(dir: string): string };
+      where = nodeGypBuild.resolve(PACKAGE_ROOT);
+      binding = nodeGypBuild(PACKAGE_ROOT) as NativeBinding;
+    }
+    if (typeof binding?.gemm !== 'function' || typeof binding.blasConfig !== 'function') {
+      return { binding: null, detail: `${where} is not a vugrad addon (no gemm/blasConfig export)` };
+    }
+    return { binding, detail: where };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return { binding: null, detail: override ? `VUGRAD_NATIVE_PATH=${override}: ${msg}` : msg };
+  }
+}
+
+/**
+ * Below these sizes (elements; for gemm, m*n*k multiply-adds) a kernel stays in JS: the native call costs more
+ * than it saves. Measured on this 2-core machine with `npm run bench:kernels` (per-call overhead section):
+ * a native call costs about 0.1-0.2 us, a JS add loop about 1 ns per element, so the cheap elementwise
+ * kernels break even near a few hundred elements; transcendental ones (exp, tanh, sigmoid) much earlier.
+ */
+export const SMALL_INPUT_CUTOFF = {
+  cheapElementwise: 256,
+  transcendental: 32,
+  reduce: 256,
+  gemm: 4096,
+} as const;
+
+const TRANSCENDENTAL: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['exp', 'log', 'sigmoid', 'tanh']);
+
+/**
+ * Adapts the binding to KernelTable. `js` answers the calls that are too small to be worth crossing into C++.
+ * Returns every kernel: the addon implements the whole table today; a kernel it lacked would be left out here
+ * and dispatch would use the JS one (see `composeTable`).
+ */
+export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTable> {
+  const cut = SMALL_INPUT_CUTOFF;
+  return {
+    gemm(ta, tb, m, n, k, alpha, a, bm, beta, c) {
+      if (m * n * k < cut.gemm) return js.gemm(ta, tb, m, n, k, alpha, a, bm, beta, c);
+      b.gemm(ta, tb, m, n, k, alpha, a, bm, beta, c);
+    },
+    unary(op, x, out) {
+      const limit = TRANSCENDENTAL.has(op) ? cut.transcendental : cut.cheapElementwise;
+      if (x.length < limit) return js.unary(op, x, out);
+      b.unary(UNARY_CODES[op], x, out);
+    },
+    unaryBackward(op, x, y, g, out) {
+      if (g.length < cut.cheapElementwise) return js.unaryBackward(op, x, y, g, out);
+      b.unaryBackward(UNARY_CODES[op], x, y, g, out);
+    },
+    binary(op, a, bb, out) {
+      if (a.length < cut.cheapElementwise) return js.binary(op, a, bb, out);
+      b.binary(BINARY_CODES[op], a, bb, out);
+    },
+    binaryScalar(op, a, s, out) {
+      if (a.length < cut.cheapElementwise) return js.binaryScalar(op, a, s, out);
+      b.binaryScalar(BINARY_CODES[op], a, s, out);
+    },
+    axpy(alpha, x, y) {
+      if (x.length < cut.cheapElementwise) return js.axpy(alpha, x, y);
+      b.axpy(alpha, x, y);
+    },
+    axpby(alpha, x, beta, y, out) {
+      if (x.length < cut.cheapElementwise) return js.axpby(alpha, x, beta, y, out);
+      b.axpby(alpha, x, beta, y, out);
+    },
+    fill(out, value) {
+      if (out.length < cut.cheapElementwise) return js.fill(out, value);
+      b.fill(out, value);
+    },
+    sumAll(x) {
+      return x.length < cut.reduce ? js.sumAll(x) : b.sumAll(x);
+    },
+    dot(a, bb) {
+      return a.length < cut.reduce ? js.dot(a, bb) : b.dot(a, bb);
+    },
+    sumAxis: (x, outer, n, inner, out) => (x.length < cut.reduce ? js : b).sumAxis(x, outer, n, inner, out),
+    maxAxis: (x, outer, n, inner, out, am) => (x.length < cut.reduce ? js : b).maxAxis(x, outer, n, inner, out, am),
+    broadcastAxis: (x, outer, n, inner, out) => (out.length < cut.reduce ? js : b).broadcastAxis(x, outer, n, inner, out),
+    scatterAxis: (g, idx, outer, n, inner, out) => (g.length < cut.reduce ? js : b).scatterAxis(g, idx, outer, n, inner, out),
+    gather: (x, rows, cols, idx, out) => (rows < cut.reduce ? js : b).gather(x, rows, cols, idx, out),
+    transpose: (x, rows, cols, out) => (x.length < cut.reduce ? js : b).transpose(x, rows, cols, out),
+    softmax: (x, rows, cols, out) => b.softmax(x, rows, cols, out),
+    softmaxBackward: (y, g, rows, cols, out) => b.softmaxBackward(y, g, rows, cols, out),
+    logSoftmax: (x, rows, cols, out) => b.logSoftmax(x, rows, cols, out),
+    logSoftmaxBackward: (y, g, rows, cols, out) => b.logSoftmaxBackward(y, g, rows, cols, out),
+    crossEntropy: (x, rows, cols, t, losses, probs) => b.crossEntropy(x, rows, cols, t, losses, probs),
+    crossEntropyBackward: (p, t, scale, rows, cols, out) => b.crossEntropyBackward(p, t, scale, rows, cols, out),
+    im2col: (x, c, h, w, kh, kw, s, p, out) => b.im2col(x, c, h, w, kh, kw, s, p, out),
+    col2im: (cols, c, h, w, kh, kw, s, p, out) => b.col2im(cols, c, h, w, kh, kw, s, p, out),
+    maxPool2d: (x, planes, h, w, k, s, out, am) => b.maxPool2d(x, planes, h, w, k, s, out, am),
+    maxPool2dBackward: (g, am, planes, h, w, oh, ow, out) => b.maxPool2dBackward(g, am, planes, h, w, oh, ow, out),
+  };
+}
+
+/** A full table: `partial`'s entries where it has them, `fallback`'s elsewhere (per-kernel fallback). */
+export function composeTable(partial: Partial<KernelTable>, fallback: KernelTable): { table: KernelTable; native: KernelName[] } {
+  const table = { ...fallback } as Record<KernelName, unknown>;
+  const native: KernelName[] = [];
+  for (const name of Object.keys(fallback) as KernelName[]) {
+    const f = partial[name];
+    if (typeof f === 'function') {
+      table[name] = f;
+      native.push(name);
+    }
+  }
+  return { table: table as unknown as KernelTable, native };
+}

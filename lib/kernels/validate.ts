@@ -1,0 +1,333 @@
+/**
+ * Argument checks for every kernel, applied in front of whichever table (JS or native) runs it.
+ *
+ * Kernels themselves trust their arguments (a JS kernel given a short array silently reads `undefined`; a native
+ * one would read past the end). So dispatch checks each call first: typed-array kinds, dtype agreement, integer
+ * sizes, exact lengths, and index ranges, and throws an Error that names the kernel and the values, e.g.
+ * `gemm: 'c' has length 5, expected m*n = 6 (m=2, n=3)`. The checks are O(1) except for index ranges, which are
+ * O(number of indices) and can be left to a backend that checks them itself (the native addon does).
+ */
+import type { FloatArray } from '../core/ndarray';
+import type { BinaryOp, KernelName, KernelTable, UnaryOp } from './names';
+
+const UNARY_OPS: ReadonlySet<string> = new Set<UnaryOp>([
+  'neg', 'exp', 'log', 'sigmoid', 'relu', 'tanh', 'sqrt', 'abs', 'square', 'reciprocal',
+]);
+const BINARY_OPS: ReadonlySet<string> = new Set<BinaryOp>(['add', 'sub', 'mul', 'div', 'max', 'min']);
+
+/** Largest size accepted for one dimension (BLAS takes a C int). */
+const MAX_DIM = 2147483647;
+
+function fail(kernel: string, msg: string): never {
+  throw new Error(`${kernel}: ${msg}`);
+}
+
+function float(kernel: string, name: string, a: unknown): FloatArray {
+  if (!(a instanceof Float32Array) && !(a instanceof Float64Array)) {
+    throw new TypeError(`${kernel}: '${name}' must be a Float32Array or Float64Array, got ${describe(a)}`);
+  }
+  return a;
+}
+
+function int32(kernel: string, name: string, a: unknown): Int32Array {
+  if (!(a instanceof Int32Array)) throw new TypeError(`${kernel}: '${name}' must be an Int32Array, got ${describe(a)}`);
+  return a;
+}
+
+function describe(a: unknown): string {
+  if (a === null) return 'null';
+  if (typeof a === 'object') return (a as object).constructor?.name ?? 'object';
+  return typeof a;
+}
+
+function sameDType(kernel: string, first: FloatArray, name: string, other: FloatArray): void {
+  if (first instanceof Float64Array !== other instanceof Float64Array) {
+    throw new TypeError(
+      `${kernel}: '${name}' is a ${other.constructor.name} but the first array is a ${first.constructor.name} (dtypes must agree)`,
+    );
+  }
+}
+
+function size(kernel: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_DIM) {
+    fail(kernel, `'${name}' must be an integer in [0, 2^31), got ${String(v)}`);
+  }
+  return v;
+}
+
+function positive(kernel: string, name: string, v: unknown): number {
+  const n = size(kernel, name, v);
+  if (n < 1) fail(kernel, `'${name}' must be >= 1, got ${n}`);
+  return n;
+}
+
+function num(kernel: string, name: string, v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`${kernel}: '${name}' must be a number, got ${typeof v}`);
+  return v;
+}
+
+function length(kernel: string, name: string, a: ArrayLike<number>, want: number, how: string): void {
+  if (a.length !== want) fail(kernel, `'${name}' has length ${a.length}, expected ${how} = ${want}`);
+}
+
+function indices(kernel: string, name: string, idx: Int32Array, bound: number): void {
+  for (let i = 0; i < idx.length; i++) {
+    const v = idx[i];
+    if (v < 0 || v >= bound) fail(kernel, `${name}[${i}] = ${v} is out of range [0, ${bound})`);
+  }
+}
+
+function unaryOp(kernel: string, op: unknown): void {
+  if (typeof op !== 'string' || !UNARY_OPS.has(op)) fail(kernel, `unknown op '${String(op)}'`);
+}
+
+function binaryOp(kernel: string, op: unknown): void {
+  if (typeof op !== 'string' || !BINARY_OPS.has(op)) fail(kernel, `unknown op '${String(op)}'`);
+}
+
+/** Output size of a convolution window, or an error when the window does not fit the padded input. */
+function convOut(kernel: string, size: number, k: number, stride: number, pad: number, axis: string): number {
+  if (k > size + 2 * pad) fail(kernel, `the ${k}-wide window does not fit ${axis} = ${size} with pad ${pad}`);
+  return Math.floor((size + 2 * pad - k) / stride) + 1;
+}
+
+export interface ValidateOptions {
+  /** Check that index arrays are in range (O(indices)); a backend that checks them itself may skip this. */
+  checkIndices: boolean;
+}
+
+/**
+ * Wraps each entry of `table` with its argument checks. The result has the same interface and the same
+ * results, and throws a clear Error (TypeError for a wrong array kind or dtype) for any bad call.
+ */
+export function validated(table: KernelTable, options: ValidateOptions): KernelTable {
+  const ci = options.checkIndices;
+  const t = table;
+  const checked: KernelTable = {
+    gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
+      const K = 'gemm';
+      size(K, 'm', m), size(K, 'n', n), size(K, 'k', k), num(K, 'alpha', alpha), num(K, 'beta', beta);
+      float(K, 'a', a), float(K, 'b', b), float(K, 'c', c);
+      sameDType(K, a, 'b', b), sameDType(K, a, 'c', c);
+      length(K, 'a', a, m * k, `m*k (m=${m}, k=${k})`);
+      length(K, 'b', b, k * n, `k*n (k=${k}, n=${n})`);
+      length(K, 'c', c, m * n, `m*n (m=${m}, n=${n})`);
+      t.gemm(!!transA, !!transB, m, n, k, alpha, a, b, beta, c);
+    },
+    unary(op, x, out) {
+      const K = 'unary';
+      unaryOp(K, op), float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
+      length(K, 'out', out, x.length, 'x.length');
+      t.unary(op, x, out);
+    },
+    unaryBackward(op, x, y, g, out) {
+      const K = 'unaryBackward';
+      unaryOp(K, op), float(K, 'x', x), float(K, 'y', y), float(K, 'g', g), float(K, 'out', out);
+      sameDType(K, g, 'x', x), sameDType(K, g, 'y', y), sameDType(K, g, 'out', out);
+      length(K, 'x', x, g.length, 'g.length'), length(K, 'y', y, g.length, 'g.length');
+      length(K, 'out', out, g.length, 'g.length');
+      t.unaryBackward(op, x, y, g, out);
+    },
+    binary(op, a, b, out) {
+      const K = 'binary';
+      binaryOp(K, op), float(K, 'a', a), float(K, 'b', b), float(K, 'out', out);
+      sameDType(K, a, 'b', b), sameDType(K, a, 'out', out);
+      length(K, 'b', b, a.length, 'a.length'), length(K, 'out', out, a.length, 'a.length');
+      t.binary(op, a, b, out);
+    },
+    binaryScalar(op, a, s, out) {
+      const K = 'binaryScalar';
+      binaryOp(K, op), float(K, 'a', a), num(K, 's', s), float(K, 'out', out), sameDType(K, a, 'out', out);
+      length(K, 'out', out, a.length, 'a.length');
+      t.binaryScalar(op, a, s, out);
+    },
+    axpy(alpha, x, y) {
+      const K = 'axpy';
+      num(K, 'alpha', alpha), float(K, 'x', x), float(K, 'y', y), sameDType(K, x, 'y', y);
+      length(K, 'y', y, x.length, 'x.length');
+      t.axpy(alpha, x, y);
+    },
+    axpby(alpha, x, beta, y, out) {
+      const K = 'axpby';
+      num(K, 'alpha', alpha), num(K, 'beta', beta), float(K, 'x', x), float(K, 'y', y), float(K, 'out', out);
+      sameDType(K, x, 'y', y), sameDType(K, x, 'out', out);
+      length(K, 'y', y, x.length, 'x.length'), length(K, 'out', out, x.length, 'x.length');
+      t.axpby(alpha, x, beta, y, out);
+    },
+    fill(out, value) {
+      float('fill', 'out', out), num('fill', 'value', value);
+      t.fill(out, value);
+    },
+    sumAll(x) {
+      float('sumAll', 'x', x);
+      return t.sumAll(x);
+    },
+    dot(a, b) {
+      const K = 'dot';
+      float(K, 'a', a), float(K, 'b', b), sameDType(K, a, 'b', b), length(K, 'b', b, a.length, 'a.length');
+      return t.dot(a, b);
+    },
+    sumAxis(x, outer, n, inner, out) {
+      const K = 'sumAxis';
+      size(K, 'outer', outer), size(K, 'n', n), size(K, 'inner', inner);
+      float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
+      length(K, 'x', x, outer * n * inner, `outer*n*inner (${outer}*${n}*${inner})`);
+      length(K, 'out', out, outer * inner, `outer*inner (${outer}*${inner})`);
+      t.sumAxis(x, outer, n, inner, out);
+    },
+    maxAxis(x, outer, n, inner, out, argmax) {
+      const K = 'maxAxis';
+      size(K, 'outer', outer), positive(K, 'n', n), size(K, 'inner', inner);
+      float(K, 'x', x), float(K, 'out', out), int32(K, 'argmax', argmax), sameDType(K, x, 'out', out);
+      length(K, 'x', x, outer * n * inner, `outer*n*inner (${outer}*${n}*${inner})`);
+      length(K, 'out', out, outer * inner, `outer*inner (${outer}*${inner})`);
+      length(K, 'argmax', argmax, outer * inner, `outer*inner (${outer}*${inner})`);
+      t.maxAxis(x, outer, n, inner, out, argmax);
+    },
+    broadcastAxis(x, outer, n, inner, out) {
+      const K = 'broadcastAxis';
+      size(K, 'outer', outer), size(K, 'n', n), size(K, 'inner', inner);
+      float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
+      length(K, 'x', x, outer * inner, `outer*inner (${outer}*${inner})`);
+      length(K, 'out', out, outer * n * inner, `outer*n*inner (${outer}*${n}*${inner})`);
+      t.broadcastAxis(x, outer, n, inner, out);
+    },
+    scatterAxis(g, idx, outer, n, inner, out) {
+      const K = 'scatterAxis';
+      size(K, 'outer', outer), size(K, 'n', n), size(K, 'inner', inner);
+      float(K, 'g', g), int32(K, 'idx', idx), float(K, 'out', out), sameDType(K, g, 'out', out);
+      length(K, 'g', g, outer * inner, `outer*inner (${outer}*${inner})`);
+      length(K, 'idx', idx, outer * inner, `outer*inner (${outer}*${inner})`);
+      length(K, 'out', out, outer * n * inner, `outer*n*inner (${outer}*${n}*${inner})`);
+      if (ci) indices(K, 'idx', idx, n);
+      t.scatterAxis(g, idx, outer, n, inner, out);
+    },
+    gather(x, rows, cols, idx, out) {
+      const K = 'gather';
+      size(K, 'rows', rows), size(K, 'cols', cols);
+      float(K, 'x', x), int32(K, 'idx', idx), float(K, 'out', out), sameDType(K, x, 'out', out);
+      length(K, 'x', x, rows * cols, `rows*cols (${rows}*${cols})`);
+      length(K, 'idx', idx, rows, 'rows'), length(K, 'out', out, rows, 'rows');
+      if (ci) indices(K, 'idx', idx, cols);
+      t.gather(x, rows, cols, idx, out);
+    },
+    transpose(x, rows, cols, out) {
+      const K = 'transpose';
+      size(K, 'rows', rows), size(K, 'cols', cols);
+      float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
+      length(K, 'x', x, rows * cols, `rows*cols (${rows}*${cols})`);
+      length(K, 'out', out, rows * cols, `rows*cols (${rows}*${cols})`);
+      t.transpose(x, rows, cols, out);
+    },
+    softmax(x, rows, cols, out) {
+      rowWise('softmax', x, rows, cols, out);
+      t.softmax(x, rows, cols, out);
+    },
+    softmaxBackward(y, g, rows, cols, out) {
+      rowWiseBackward('softmaxBackward', y, g, rows, cols, out);
+      t.softmaxBackward(y, g, rows, cols, out);
+    },
+    logSoftmax(x, rows, cols, out) {
+      rowWise('logSoftmax', x, rows, cols, out);
+      t.logSoftmax(x, rows, cols, out);
+    },
+    logSoftmaxBackward(y, g, rows, cols, out) {
+      rowWiseBackward('logSoftmaxBackward', y, g, rows, cols, out);
+      t.logSoftmaxBackward(y, g, rows, cols, out);
+    },
+    crossEntropy(x, rows, cols, targets, losses, probs) {
+      const K = 'crossEntropy';
+      size(K, 'rows', rows), size(K, 'cols', cols);
+      float(K, 'x', x), int32(K, 'targets', targets), float(K, 'losses', losses), float(K, 'probs', probs);
+      sameDType(K, x, 'losses', losses), sameDType(K, x, 'probs', probs);
+      length(K, 'x', x, rows * cols, `rows*cols (${rows}*${cols})`);
+      length(K, 'targets', targets, rows, 'rows'), length(K, 'losses', losses, rows, 'rows');
+      length(K, 'probs', probs, rows * cols, `rows*cols (${rows}*${cols})`);
+      if (ci) indices(K, 'targets', targets, cols);
+      t.crossEntropy(x, rows, cols, targets, losses, probs);
+    },
+    crossEntropyBackward(probs, targets, scale, rows, cols, out) {
+      const K = 'crossEntropyBackward';
+      size(K, 'rows', rows), size(K, 'cols', cols);
+      float(K, 'probs', probs), int32(K, 'targets', targets), float(K, 'scale', scale), float(K, 'out', out);
+      sameDType(K, probs, 'scale', scale), sameDType(K, probs, 'out', out);
+      length(K, 'probs', probs, rows * cols, `rows*cols (${rows}*${cols})`);
+      length(K, 'targets', targets, rows, 'rows'), length(K, 'scale', scale, rows, 'rows');
+      length(K, 'out', out, rows * cols, `rows*cols (${rows}*${cols})`);
+      if (ci) indices(K, 'targets', targets, cols);
+      t.crossEntropyBackward(probs, targets, scale, rows, cols, out);
+    },
+    im2col(x, c, h, w, kh, kw, stride, pad, out) {
+      const n = conv('im2col', x, c, h, w, kh, kw, stride, pad, out);
+      length('im2col', 'x', x, n.image, `c*h*w (${c}*${h}*${w})`);
+      length('im2col', 'out', out, n.cols, `c*kh*kw*oh*ow (${c}*${kh}*${kw}*${n.oh}*${n.ow})`);
+      t.im2col(x, c, h, w, kh, kw, stride, pad, out);
+    },
+    col2im(cols, c, h, w, kh, kw, stride, pad, out) {
+      const n = conv('col2im', cols, c, h, w, kh, kw, stride, pad, out);
+      length('col2im', 'cols', cols, n.cols, `c*kh*kw*oh*ow (${c}*${kh}*${kw}*${n.oh}*${n.ow})`);
+      length('col2im', 'out', out, n.image, `c*h*w (${c}*${h}*${w})`);
+      t.col2im(cols, c, h, w, kh, kw, stride, pad, out);
+    },
+    maxPool2d(x, planes, h, w, k, stride, out, argmax) {
+      const K = 'maxPool2d';
+      size(K, 'planes', planes), size(K, 'h', h), size(K, 'w', w), positive(K, 'k', k), positive(K, 'stride', stride);
+      float(K, 'x', x), float(K, 'out', out), int32(K, 'argmax', argmax), sameDType(K, x, 'out', out);
+      const oh = convOut(K, h, k, stride, 0, 'h');
+      const ow = convOut(K, w, k, stride, 0, 'w');
+      length(K, 'x', x, planes * h * w, `planes*h*w (${planes}*${h}*${w})`);
+      length(K, 'out', out, planes * oh * ow, `planes*oh*ow (${planes}*${oh}*${ow})`);
+      length(K, 'argmax', argmax, planes * oh * ow, `planes*oh*ow (${planes}*${oh}*${ow})`);
+      t.maxPool2d(x, planes, h, w, k, stride, out, argmax);
+    },
+    maxPool2dBackward(g, argmax, planes, h, w, oh, ow, out) {
+      const K = 'maxPool2dBackward';
+      size(K, 'planes', planes), size(K, 'h', h), size(K, 'w', w), size(K, 'oh', oh), size(K, 'ow', ow);
+      float(K, 'g', g), int32(K, 'argmax', argmax), float(K, 'out', out), sameDType(K, g, 'out', out);
+      length(K, 'g', g, planes * oh * ow, `planes*oh*ow (${planes}*${oh}*${ow})`);
+      length(K, 'argmax', argmax, planes * oh * ow, `planes*oh*ow (${planes}*${oh}*${ow})`);
+      length(K, 'out', out, planes * h * w, `planes*h*w (${planes}*${h}*${w})`);
+      if (ci) indices(K, 'argmax', argmax, h * w);
+      t.maxPool2dBackward(g, argmax, planes, h, w, oh, ow, out);
+    },
+  };
+  return checked;
+}
+
+function rowWise(K: string, x: FloatArray, rows: number, cols: number, out: FloatArray): void {
+  size(K, 'rows', rows), size(K, 'cols', cols);
+  float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
+  length(K, 'x', x, rows * cols, `rows*cols (${rows}*${cols})`);
+  length(K, 'out', out, rows * cols, `rows*cols (${rows}*${cols})`);
+}
+
+function rowWiseBackward(K: string, y: FloatArray, g: FloatArray, rows: number, cols: number, out: FloatArray): void {
+  size(K, 'rows', rows), size(K, 'cols', cols);
+  float(K, 'y', y), float(K, 'g', g), float(K, 'out', out), sameDType(K, y, 'g', g), sameDType(K, y, 'out', out);
+  length(K, 'y', y, rows * cols, `rows*cols (${rows}*${cols})`);
+  length(K, 'g', g, rows * cols, `rows*cols (${rows}*${cols})`);
+  length(K, 'out', out, rows * cols, `rows*cols (${rows}*${cols})`);
+}
+
+function conv(
+  K: string,
+  src: FloatArray,
+  c: number,
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  stride: number,
+  pad: number,
+  out: FloatArray,
+): { oh: number; ow: number; image: number; cols: number } {
+  size(K, 'c', c), size(K, 'h', h), size(K, 'w', w), positive(K, 'kh', kh), positive(K, 'kw', kw);
+  positive(K, 'stride', stride), size(K, 'pad', pad);
+  float(K, K === 'im2col' ? 'x' : 'cols', src), float(K, 'out', out), sameDType(K, src, 'out', out);
+  const oh = convOut(K, h, kh, stride, pad, 'h');
+  const ow = convOut(K, w, kw, stride, pad, 'w');
+  return { oh, ow, image: c * h * w, cols: c * kh * kw * oh * ow };
+}
+
+/** For tests and tooling: the names of kernels whose index arguments `validated` range-checks. */
+export const INDEXED_KERNELS: readonly KernelName[] = ['scatterAxis', 'gather', 'crossEntropy', 'crossEntropyBackward', 'maxPool2dBackward'];
