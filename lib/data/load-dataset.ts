@@ -1,0 +1,67 @@
+/**
+ * One entry point for the command line and the experiments: a data set by name.
+ *
+ * @example
+ * const { train, val } = await loadDataset('mnist');
+ * const { train, test } = await loadDataset('cifar10', { dir: 'data/cifar-10-batches-bin', final: true });
+ */
+import { DType } from '../core/ndarray';
+import { DatasetSplits } from './dataset';
+import { Cifar10Options, loadCifar10 } from './cifar10';
+import { loadFashionMnist } from './fashion-mnist';
+import { IdxDatasetOptions, loadMnist } from './mnist';
+import { loadSynth } from './synthetic';
+
+export const DATASET_NAMES = ['synth', 'mnist', 'fashion-mnist', 'cifar10'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/** The options every loader understands (each ignores those that do not apply to it). */
+export interface LoadDatasetOptions {
+  /** Where the files are (`--data DIR`); MNIST and Fashion-MNIST have defaults, CIFAR-10 needs it. */
+  dir?: string;
+  /** Train on everything and return the test split (`--final`). */
+  final?: boolean;
+  /** MNIST-style data: keep 0..255 pixels (`--raw`, the course's setting). */
+  raw?: boolean;
+  dtype?: DType;
+  /** MNIST-style data: `[N, 784]` (default) or `[N, 1, 28, 28]` (`false`, for LeNet). */
+  flatten?: boolean;
+  /** At most this many samples per split. */
+  limit?: number;
+  /** Synth: the generator's seed. */
+  seed?: number;
+  /** CIFAR-10: per-channel standardisation (see `Cifar10Options.normalize`). */
+  normalize?: Cifar10Options['normalize'];
+  /** CIFAR-10: decoding progress. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** True for the names `loadDataset` knows. */
+export function isDatasetName(name: string): name is DatasetName {
+  return (DATASET_NAMES as readonly string[]).includes(name);
+}
+
+/** Loads a data set by name; throws a `RangeError` listing the known names for any other. */
+export async function loadDataset(name: DatasetName, options: LoadDatasetOptions = {}): Promise<DatasetSplits> {
+  const idx: IdxDatasetOptions = options;
+  switch (name) {
+    case 'synth': {
+      const limit = options.limit ?? Infinity;
+      const splits = loadSynth({
+        seed: options.seed,
+        dtype: options.dtype,
+        numTrain: Math.min(60_000, limit),
+        numVal: Math.min(10_000, limit),
+      });
+      return options.final ? { train: splits.train, test: { ...(splits.val as NonNullable<typeof splits.val>), name: 'synth/test' } } : splits;
+    }
+    case 'mnist':
+      return loadMnist(idx);
+    case 'fashion-mnist':
+      return loadFashionMnist(idx);
+    case 'cifar10':
+      return loadCifar10(options);
+    default:
+      throw new RangeError(`loadDataset: unknown data set '${String(name)}', expected one of ${DATASET_NAMES.join(', ')}`);
+  }
+}
