@@ -1,0 +1,86 @@
+/**
+ * RMSprop (`torch.optim.RMSprop`), with momentum and the centred variant.
+ *
+ * With g the gradient (plus `weightDecay * p`):
+ *   v = alpha * v + (1 - alpha) * g^2
+ *   centred: gAvg = alpha * gAvg + (1 - alpha) * g, and avg = sqrt(v - gAvg^2) + eps; else avg = sqrt(v) + eps
+ *   momentum > 0: buf = momentum * buf + g / avg, p = p - lr * buf;  else p = p - lr * g / avg
+ *
+ * @example
+ * const opt = new RMSprop(params, { lr: 1e-3, momentum: 0.9, centered: true });
+ */
+import type { FloatArray, NDArray } from '../core/ndarray';
+import type { TensorNode } from '../core/tensor-node';
+import { kernels } from '../kernels';
+import { boolean, nonNegative, type OptionSpecs } from './options';
+import { Optimizer, zerosLike } from './optimizer';
+
+export interface RMSpropOptions {
+  lr: number;
+  /** Smoothing constant of the running averages. */
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  /** Normalise by an estimate of the gradient's variance instead of its second moment. */
+  centered: boolean;
+  maximize: boolean;
+}
+
+export type RMSpropInput = Partial<RMSpropOptions> & { weight_decay?: number };
+
+const SPECS: OptionSpecs<RMSpropOptions> = {
+  lr: { default: 1e-2, check: nonNegative },
+  alpha: { default: 0.99, check: nonNegative },
+  eps: { default: 1e-8, check: nonNegative },
+  weightDecay: { default: 0, check: nonNegative, alias: 'weight_decay' },
+  momentum: { default: 0, check: nonNegative },
+  centered: { default: false, check: boolean },
+  maximize: { default: false, check: boolean },
+};
+
+interface RMSpropState {
+  [key: string]: number | FloatArray;
+  step: number;
+  squareAvg: FloatArray;
+}
+
+export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
+  constructor(params: readonly TensorNode[], options: RMSpropInput = {}) {
+    super('RMSprop', params, SPECS, options);
+  }
+
+  protected initState(value: NDArray, o: RMSpropOptions = this.options): RMSpropState {
+    const st: RMSpropState = { step: 0, squareAvg: zerosLike(value) };
+    if (o.momentum > 0) st.momentumBuffer = zerosLike(value);
+    if (o.centered) st.gradAvg = zerosLike(value);
+    return st;
+  }
+
+  protected update(i: number, p: FloatArray, grad: FloatArray, st: RMSpropState): void {
+    const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = this.options;
+    const g = this.gradient(i, p, grad, weightDecay, maximize);
+    const avg = this.buffer(i, 1, p);
+    st.step++;
+    kernels.binary('mul', g, g, avg);
+    kernels.axpby(1 - alpha, avg, alpha, st.squareAvg, st.squareAvg);
+    if (centered) {
+      const gAvg = (st.gradAvg as FloatArray | undefined) ?? (st.gradAvg = zerosLike(p));
+      kernels.axpby(1 - alpha, g, alpha, gAvg, gAvg);
+      kernels.binary('mul', gAvg, gAvg, avg);
+      kernels.binary('sub', st.squareAvg, avg, avg);
+      kernels.unary('sqrt', avg, avg);
+    } else {
+      kernels.unary('sqrt', st.squareAvg, avg);
+    }
+    kernels.binaryScalar('add', avg, eps, avg);
+    kernels.binary('div', g, avg, avg);
+    if (momentum > 0) {
+      const buf = (st.momentumBuffer as FloatArray | undefined) ?? (st.momentumBuffer = zerosLike(p));
+      kernels.axpby(1, avg, momentum, buf, buf);
+      kernels.axpy(-lr, buf, p);
+    } else {
+      kernels.axpy(-lr, avg, p);
+    }
+  }
+}
