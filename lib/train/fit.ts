@@ -1,0 +1,193 @@
+/**
+ * The training loop: epochs of forward, loss, backward and an optimizer step over a DataLoader, with
+ * progress callbacks, cancellation and regular yields to the event loop.
+ *
+ * @example
+ * const model = new MLP({ inputSize: 784, hiddenSizes: [300], outputSize: 10 });
+ * const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+ * const history = await fit(model, { train, val }, { optimizer, epochs: 5, batchSize: 128,
+ *   onEpoch: (m) => console.log(m.epoch, m.trainLoss, m.valAccuracy) });
+ */
+import { NDArray } from '../core/ndarray';
+import { TensorNode } from '../core/tensor-node';
+import { DataLoader } from '../data/loader';
+import type { Dataset } from '../data/dataset';
+import { kernels } from '../kernels';
+
+/** What fit needs of a model: a forward pass and its parameters (any `Module` has these). */
+export interface Trainable {
+  forward(x: TensorNode): TensorNode;
+  parameters(): TensorNode[];
+  train(): unknown;
+  eval(): unknown;
+}
+
+/** What fit needs of an optimizer. */
+export interface Steppable {
+  step(): void;
+  zeroGrad(): void;
+}
+
+/** A loss from logits `[batch, classes]` and integer targets. */
+export type LossFn = (logits: TensorNode, targets: Int32Array) => TensorNode;
+
+export interface BatchMetrics {
+  epoch: number;
+  batch: number;
+  batches: number;
+  /** Mean loss per sample in this batch. */
+  loss: number;
+  accuracy: number;
+  samples: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  /** Mean loss per training sample over the epoch. */
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  seconds: number;
+  samplesPerSec: number;
+}
+
+export interface FitOptions {
+  optimizer: Steppable;
+  loss: LossFn;
+  epochs: number;
+  batchSize: number;
+  /** Seeds the shuffling of the training data. */
+  seed?: number;
+  /** 'sum' when the loss sums over the batch (the course's); metrics are then divided by the batch size. */
+  lossReduction?: 'mean' | 'sum';
+  onBatch?: (m: BatchMetrics) => void;
+  onEpoch?: (m: EpochMetrics) => void;
+  /** Cancels training: fit rejects with an AbortError at the next batch. */
+  signal?: AbortSignal;
+  /** Yield to the event loop when a stretch of work has run this long (ms). Default 10. */
+  yieldEveryMs?: number;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Number of rows of `logits` whose largest entry is at the target class. */
+export function countCorrect(logits: NDArray, targets: Int32Array): number {
+  const [rows, cols] = logits.shape;
+  const best = NDArray.zeros([rows], logits.dtype);
+  const argmax = new Int32Array(rows);
+  kernels.maxAxis(logits.data, rows, cols, 1, best.data, argmax);
+  let correct = 0;
+  for (let r = 0; r < rows; r++) if (argmax[r] === targets[r]) correct++;
+  return correct;
+}
+
+/** Class predictions (argmax of the logits) for every row. */
+export function predictClasses(logits: NDArray): Int32Array {
+  const [rows, cols] = logits.shape;
+  const argmax = new Int32Array(rows);
+  kernels.maxAxis(logits.data, rows, cols, 1, NDArray.zeros([rows], logits.dtype).data, argmax);
+  return argmax;
+}
+
+/** Mean loss and accuracy of a model on a dataset, in eval mode, in batches. */
+export async function evaluate(
+  model: Trainable,
+  data: Dataset,
+  options: { loss: LossFn; batchSize?: number; lossReduction?: 'mean' | 'sum'; signal?: AbortSignal },
+): Promise<{ loss: number; accuracy: number }> {
+  model.eval();
+  let lossSum = 0;
+  let correct = 0;
+  let n = 0;
+  let last = Date.now();
+  for (const { x, y } of new DataLoader(data, { batchSize: options.batchSize ?? 1000 })) {
+    options.signal?.throwIfAborted();
+    const logits = model.forward(TensorNode.constant(x));
+    const loss = options.loss(logits, y).item();
+    lossSum += options.lossReduction === 'sum' ? loss : loss * y.length;
+    correct += countCorrect(logits.value, y);
+    n += y.length;
+    if (Date.now() - last > 10) {
+      await yieldToEventLoop();
+      last = Date.now();
+    }
+  }
+  model.train();
+  return { loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN };
+}
+
+/**
+ * Trains `model` on `data.train` for `options.epochs` epochs, evaluating on `data.val` (or `data.test`) after
+ * each. Resolves with one EpochMetrics per epoch. Throws when the loss becomes NaN or infinite.
+ */
+export async function fit(
+  model: Trainable,
+  data: { train: Dataset; val?: Dataset; test?: Dataset },
+  options: FitOptions,
+): Promise<EpochMetrics[]> {
+  const { optimizer, epochs, batchSize } = options;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`fit: epochs must be a positive integer, got ${epochs}`);
+  const held = data.val ?? data.test;
+  const loader = new DataLoader(data.train, { batchSize, shuffle: true, seed: options.seed });
+  const sumReduction = options.lossReduction === 'sum';
+  const yieldEvery = options.yieldEveryMs ?? 10;
+  const history: EpochMetrics[] = [];
+  let lastYield = Date.now();
+
+  model.train();
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const start = process.hrtime.bigint();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let batch = 0;
+    for (const { x, y } of loader) {
+      options.signal?.throwIfAborted();
+      const logits = model.forward(TensorNode.constant(x));
+      const loss = options.loss(logits, y);
+      optimizer.zeroGrad();
+      loss.backward();
+      optimizer.step();
+      const value = loss.item();
+      if (!Number.isFinite(value)) {
+        throw new Error(`fit: the loss became ${value} at epoch ${epoch}, batch ${batch + 1} (try a smaller learning rate)`);
+      }
+      const perSample = sumReduction ? value / y.length : value;
+      const batchCorrect = countCorrect(logits.value, y);
+      lossSum += perSample * y.length;
+      correct += batchCorrect;
+      seen += y.length;
+      batch++;
+      loss.clear();
+      options.onBatch?.({
+        epoch,
+        batch,
+        batches: loader.length,
+        loss: perSample,
+        accuracy: batchCorrect / y.length,
+        samples: seen,
+      });
+      if (Date.now() - lastYield >= yieldEvery) {
+        await yieldToEventLoop();
+        lastYield = Date.now();
+      }
+    }
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const metrics: EpochMetrics = {
+      epoch,
+      trainLoss: lossSum / seen,
+      trainAccuracy: correct / seen,
+      seconds,
+      samplesPerSec: seen / seconds,
+    };
+    if (held) {
+      const v = await evaluate(model, held, { loss: options.loss, lossReduction: options.lossReduction, signal: options.signal });
+      metrics.valLoss = v.loss;
+      metrics.valAccuracy = v.accuracy;
+    }
+    history.push(metrics);
+    options.onEpoch?.(metrics);
+  }
+  return history;
+}
