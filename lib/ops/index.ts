@@ -9,3 +9,6 @@ export { Expand, Reshape, Select, Squeeze, Transpose, Unsqueeze } from './shape'
 export { CrossEntropy, LogSoftmax, Softmax, type Reduction } from './softmax';
 export { celoss, crossEntropy, logceloss, logsoftmax, relu, sigmoid, softmax } from './functions';
 export { rdiv, tensor } from './tensor-methods';
+export { Conv2dFunction, MaxPool2dFunction, conv2d, convOutputSize, maxPool2d, type Conv2dOptions } from './conv';
+export { LinearFunction, linear } from './linear';
+export { MSELoss, MultiMarginLoss, NLLLoss } from './losses';

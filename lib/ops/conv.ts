@@ -1,0 +1,197 @@
+/**
+ * 2-D convolution and max-pooling on NCHW batches, written as the course teaches convolution: **im2col**
+ * turns every receptive field of an image into a column, so that the convolution becomes one matrix product.
+ *
+ * For one image X `[C, H, W]` and a weight W `[O, C, kh, kw]` (viewed as a matrix `[O, K]`, K = C kh kw):
+ * `cols = im2col(X)` is `[K, L]` (L = oh ow output positions) and the output is `Y = W cols + b` (`[O, L]`).
+ * The gradients follow from the matrix product's (see matmul.ts) and from im2col being a linear map:
+ * **dL/dW = sum over images of G cols^T**, **dL/dcols = W^T G** and then **dL/dX = col2im(dL/dcols)** (col2im
+ * is the adjoint of im2col: each input pixel collects the gradient of every column it was copied into), and
+ * **dL/db = G summed over images and positions**.
+ */
+import { NDArray, allocate, shapeString, type DType, type FloatArray } from '../core/ndarray';
+import { Op, type Context, type Grads } from '../core/op';
+import type { TensorNode } from '../core/tensor-node';
+import { kernels } from '../kernels';
+import { checkRank, like } from './util';
+
+/** Output size of a convolution or pooling along one axis: `floor((size + 2 pad - k) / stride) + 1`. */
+export function convOutputSize(size: number, kernel: number, stride = 1, padding = 0): number {
+  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+}
+
+// NOTE: scratch buffers (im2col columns and their gradient) are reused across calls instead of being
+// allocated per image or per batch. This is safe because kernels are synchronous and an op never re-enters
+// itself; nothing outside the current forward/backward call holds a scratch buffer. Each worker thread has its
+// own copy of this module, so threads do not share them. A buffer only grows (to the largest conv seen).
+const scratchPool = new Map<string, FloatArray>();
+
+function scratch(slot: string, dtype: DType, size: number): FloatArray {
+  const key = `${slot}:${dtype}`;
+  let buf = scratchPool.get(key);
+  if (buf === undefined || buf.length < size) {
+    buf = allocate(dtype, size);
+    scratchPool.set(key, buf);
+  }
+  return buf.length === size ? buf : buf.subarray(0, size);
+}
+
+function checkInteger(op: string, name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new RangeError(`${op}: ${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+export interface Conv2dOptions {
+  /** Step between receptive fields (default 1). */
+  stride?: number;
+  /** Zeros added on every side of each image (default 0). */
+  padding?: number;
+}
+
+/**
+ * 2-D convolution (strictly, cross-correlation, as in every deep-learning library) of a batch X
+ * `[N, C, H, W]` with a weight `[O, C, kh, kw]` and an optional bias `[O]`, giving `[N, O, oh, ow]` with
+ * `oh = floor((H + 2 padding - kh) / stride) + 1` (same for ow).
+ *
+ * Computed per image as `Y_n = W im2col(X_n) + b`. Gradient: dL/dW = sum_n G_n im2col(X_n)^T,
+ * dL/dX_n = col2im(W^T G_n), dL/db = sum of G over images and positions. The columns are recomputed in the
+ * backward pass rather than kept, so a batch costs no memory beyond its output. PyTorch: `F.conv2d`.
+ *
+ * @example
+ * const y = Conv2dFunction.doForward(x, weight, bias, { stride: 1, padding: 2 });
+ */
+export class Conv2dFunction extends Op {
+  static override forward(
+    context: Context,
+    x: NDArray,
+    weight: NDArray,
+    biasOrOptions?: NDArray | Conv2dOptions,
+    maybeOptions?: Conv2dOptions,
+  ): NDArray {
+    const bias = biasOrOptions instanceof NDArray ? biasOrOptions : null;
+    const options = (biasOrOptions instanceof NDArray ? maybeOptions : biasOrOptions) ?? {};
+    const stride = checkInteger('conv2d', 'stride', options.stride ?? 1, 1);
+    const pad = checkInteger('conv2d', 'padding', options.padding ?? 0, 0);
+    checkRank('conv2d', x, 4, 'input (NCHW)');
+    checkRank('conv2d', weight, 4, 'weight [out, in, kh, kw]');
+    const [n, c, h, w] = x.shape;
+    const [o, c2, kh, kw] = weight.shape;
+    if (c !== c2) {
+      throw new RangeError(
+        `conv2d: input ${shapeString(x.shape)} has ${c} channels but weight ${shapeString(weight.shape)} expects ${c2}`,
+      );
+    }
+    if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== o)) {
+      throw new RangeError(`conv2d: bias must have shape [${o}], got ${shapeString(bias.shape)}`);
+    }
+    const oh = convOutputSize(h, kh, stride, pad);
+    const ow = convOutputSize(w, kw, stride, pad);
+    if (oh < 1 || ow < 1) {
+      throw new RangeError(
+        `conv2d: kernel ${kh}x${kw} does not fit input ${h}x${w} with padding ${pad} (output would be ${oh}x${ow})`,
+      );
+    }
+    const k = c * kh * kw;
+    const l = oh * ow;
+    const out = like(x, [n, o, oh, ow]);
+    const cols = scratch('cols', x.dtype, k * l);
+    for (let i = 0; i < n; i++) {
+      kernels.im2col(x.data.subarray(i * c * h * w, (i + 1) * c * h * w), c, h, w, kh, kw, stride, pad, cols);
+      const yi = out.data.subarray(i * o * l, (i + 1) * o * l);
+      // Y_i = W cols (+ b broadcast along positions: fill Y_i with b, then accumulate with beta = 1).
+      if (bias !== null) kernels.broadcastAxis(bias.data, o, l, 1, yi);
+      kernels.gemm(false, false, o, l, k, 1, weight.data, cols, bias !== null ? 1 : 0, yi);
+    }
+    context.x = x;
+    context.weight = weight;
+    context.geometry = { n, c, h, w, o, kh, kw, stride, pad, k, l };
+    return out;
+  }
+
+  static override backward(context: Context, g: NDArray): Grads {
+    const x = context.x as NDArray;
+    const weight = context.weight as NDArray;
+    const { n, c, h, w, o, kh, kw, stride, pad, k, l } = context.geometry as Record<string, number>;
+    const [needX, needW, needB] = context.needsInputGrad;
+    let gx: NDArray | null = null;
+    let gw: NDArray | null = null;
+    let gb: NDArray | null = null;
+    if (needX || needW) {
+      if (needX) gx = like(x);
+      if (needW) gw = like(weight);
+      const cols = needW ? scratch('cols', x.dtype, k * l) : null;
+      const gcols = needX ? scratch('gcols', x.dtype, k * l) : null;
+      const image = c * h * w;
+      for (let i = 0; i < n; i++) {
+        const gi = g.data.subarray(i * o * l, (i + 1) * o * l);
+        if (gw !== null && cols !== null) {
+          kernels.im2col(x.data.subarray(i * image, (i + 1) * image), c, h, w, kh, kw, stride, pad, cols);
+          kernels.gemm(false, true, o, k, l, 1, gi, cols, i === 0 ? 0 : 1, gw.data); // += G_i cols^T
+        }
+        if (gx !== null && gcols !== null) {
+          kernels.gemm(true, false, k, l, o, 1, weight.data, gi, 0, gcols); // W^T G_i
+          kernels.col2im(gcols, c, h, w, kh, kw, stride, pad, gx.data.subarray(i * image, (i + 1) * image));
+        }
+      }
+    }
+    if (needB) {
+      gb = like(g, [o]);
+      const perImage = scratch('bias', g.dtype, n * o);
+      kernels.sumAxis(g.data, n * o, l, 1, perImage); // sum over positions
+      kernels.sumAxis(perImage, 1, n, o, gb.data); // then over images
+    }
+    return context.needsInputGrad.length === 3 ? [gx, gw, gb] : [gx, gw];
+  }
+}
+
+/**
+ * 2-D max-pooling of `[N, C, H, W]` (or `[C, H, W]`) with a square window `kernel` and step `stride`
+ * (default: the kernel size), no padding: `oh = floor((H - kernel) / stride) + 1`.
+ *
+ * Gradient: each output's G goes to the input position that was the maximum of its window (the first one on
+ * ties); windows that overlap add up. Everything else gets zero. PyTorch: `F.max_pool2d(x, kernel, stride)`.
+ */
+export class MaxPool2dFunction extends Op {
+  static override forward(context: Context, x: NDArray, options: { kernel: number; stride?: number }): NDArray {
+    const k = checkInteger('maxpool2d', 'kernel', options.kernel, 1);
+    const stride = checkInteger('maxpool2d', 'stride', options.stride ?? k, 1);
+    if (x.ndim !== 3 && x.ndim !== 4) {
+      throw new RangeError(`maxpool2d: input must be [N, C, H, W] or [C, H, W], got shape ${shapeString(x.shape)}`);
+    }
+    const h = x.shape[x.ndim - 2];
+    const w = x.shape[x.ndim - 1];
+    const oh = convOutputSize(h, k, stride);
+    const ow = convOutputSize(w, k, stride);
+    if (oh < 1 || ow < 1) throw new RangeError(`maxpool2d: window ${k} does not fit input ${h}x${w}`);
+    const planes = x.size / (h * w);
+    const out = like(x, [...x.shape.slice(0, -2), oh, ow]);
+    const argmax = new Int32Array(out.size);
+    kernels.maxPool2d(x.data, planes, h, w, k, stride, out.data, argmax);
+    context.shape = x.shape;
+    context.argmax = argmax;
+    context.geometry = [planes, h, w, oh, ow];
+    return out;
+  }
+
+  static override backward(context: Context, g: NDArray): Grads {
+    const [planes, h, w, oh, ow] = context.geometry as number[];
+    const gx = like(g, context.shape as number[]);
+    kernels.maxPool2dBackward(g.data, context.argmax as Int32Array, planes, h, w, oh, ow, gx.data);
+    return [gx];
+  }
+}
+
+/**
+ * Convolves a batch `[N, C, H, W]` with a weight `[O, C, kh, kw]` and an optional bias `[O]`
+ * (PyTorch's `F.conv2d`). See `Conv2dFunction`.
+ */
+export function conv2d(x: TensorNode, weight: TensorNode, bias: TensorNode | null = null, options: Conv2dOptions = {}): TensorNode {
+  return bias === null ? Conv2dFunction.doForward(x, weight, { ...options }) : Conv2dFunction.doForward(x, weight, bias, { ...options });
+}
+
+/** Max-pools a batch `[N, C, H, W]` (PyTorch's `F.max_pool2d`). See `MaxPool2dFunction`. */
+export function maxPool2d(x: TensorNode, kernel: number, stride: number = kernel): TensorNode {
+  return MaxPool2dFunction.doForward(x, { kernel, stride });
+}
