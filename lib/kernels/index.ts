@@ -75,9 +75,9 @@ if (requested === 'js') {
     addonPath = load.detail;
     reason = requested === 'native' ? 'VUGRAD_BACKEND=native' : 'native addon loaded';
   } else {
-    reason = `native addon unavailable (${load.detail}); using the JS kernels`;
+    reason = `native addon is unavailable (${load.detail}); using the JS kernels`;
     if (requested === 'native') {
-      reason = `VUGRAD_BACKEND=native requested but the ${reason}`;
+      reason = `VUGRAD_BACKEND=native was requested, but the ${reason}`;
       process.emitWarning(`vugrad: ${reason}`);
     }
   }

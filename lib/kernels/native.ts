@@ -163,8 +163,10 @@ export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTa
     sumAxis: (x, outer, n, inner, out) => (x.length < cut.reduce ? js : b).sumAxis(x, outer, n, inner, out),
     maxAxis: (x, outer, n, inner, out, am) => (x.length < cut.reduce ? js : b).maxAxis(x, outer, n, inner, out, am),
     broadcastAxis: (x, outer, n, inner, out) => (out.length < cut.reduce ? js : b).broadcastAxis(x, outer, n, inner, out),
-    scatterAxis: (g, idx, outer, n, inner, out) => (g.length < cut.reduce ? js : b).scatterAxis(g, idx, outer, n, inner, out),
-    gather: (x, rows, cols, idx, out) => (rows < cut.reduce ? js : b).gather(x, rows, cols, idx, out),
+    // NOTE: no JS path for kernels with index arrays: the addon range-checks indices, validated() skips that
+    // pass for this table, so small calls must still go through C++.
+    scatterAxis: (g, idx, outer, n, inner, out) => b.scatterAxis(g, idx, outer, n, inner, out),
+    gather: (x, rows, cols, idx, out) => b.gather(x, rows, cols, idx, out),
     transpose: (x, rows, cols, out) => (x.length < cut.reduce ? js : b).transpose(x, rows, cols, out),
     softmax: (x, rows, cols, out) => b.softmax(x, rows, cols, out),
     softmaxBackward: (y, g, rows, cols, out) => b.softmaxBackward(y, g, rows, cols, out),

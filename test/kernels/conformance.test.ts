@@ -1,0 +1,513 @@
+/**
+ * The kernel conformance suite: the same expectations, run once against each backend's table (the JS table
+ * always; the native one when the addon loaded in this process, else that block is reported as skipped).
+ * Every kernel is compared with a naive reference from ./reference (not with the JS table), in float32 and
+ * float64, on random shapes that include odd and degenerate ones (1xN, Nx1, empty batches), sizes on both
+ * sides of the native small-input cut-offs, and the aliasing and NaN rules that names.ts documents.
+ */
+import { backendInfo, backendTables, KERNEL_NAMES, type KernelTable, type UnaryOp, type BinaryOp } from '../../lib/kernels';
+import { loadNative } from '../../lib/kernels/native';
+import {
+  randArray,
+  randInt,
+  refBinary,
+  refCol2im,
+  refGemm,
+  refIm2col,
+  refLogSumExp,
+  refMaxPool,
+  refUnary,
+  refUnaryDeriv,
+  rng,
+  rowsOf,
+  type FloatCtor,
+} from './reference';
+
+const DTYPES: [string, FloatCtor][] = [
+  ['float32', Float32Array],
+  ['float64', Float64Array],
+];
+const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sigmoid', 'relu', 'tanh', 'sqrt', 'abs', 'square', 'reciprocal'];
+const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min'];
+/** Sizes on both sides of the native cut-offs (32, 256), plus empty and 1. */
+const SIZES = [0, 1, 7, 31, 255, 256, 1001];
+
+function tolOf(C: FloatCtor): number {
+  return C === Float32Array ? 1e-4 : 1e-9;
+}
+
+function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, label: string): void {
+  expect({ label, length: got.length }).toEqual({ label, length: want.length });
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i];
+    const w = want[i];
+    if (Number.isNaN(w) && Number.isNaN(g)) continue;
+    if (g === w) continue; // covers +-Infinity
+    if (!(Math.abs(g - w) <= tol * (1 + Math.abs(w)))) {
+      throw new Error(`${label}: element ${i} is ${g}, expected ${w} (tol ${tol})`);
+    }
+  }
+}
+
+/** An Error from any realm: errors made by the addon belong to Node's own realm, not jest's sandbox. */
+function isError(e: unknown): boolean {
+  return Object.prototype.toString.call(e) === '[object Error]';
+}
+
+const tables = backendTables();
+const backends: [string, KernelTable | null][] = [
+  ['js', tables.js],
+  ['native', tables.native],
+];
+
+if (process.env.VUGRAD_BACKEND === 'native') {
+  // The native pass of `npm test` must really be native: a silent fallback would pass every test below twice on JS.
+  test('VUGRAD_BACKEND=native: the addon loaded', () => {
+    expect(backendInfo()).toMatchObject({ backend: 'native' });
+  });
+}
+
+for (const [backendName, table] of backends) {
+  const suite = table ? describe : describe.skip;
+  if (!table) {
+    // eslint-disable-next-line no-console
+    console.log(`kernel conformance: native skipped (${backendInfo().reason})`);
+  }
+  suite(`kernel conformance: ${backendName}`, () => {
+    const K = table as KernelTable;
+
+    describe.each(DTYPES)('%s', (_dtype, C) => {
+      const tol = tolOf(C);
+
+      test('gemm: every transpose, odd and degenerate shapes, alpha and beta', () => {
+        const r = rng(1);
+        const shapes = [
+          [1, 1, 1], [1, 7, 3], [7, 1, 3], [1, 1, 300], [5, 6, 0], [0, 4, 3], [4, 0, 3],
+          [33, 17, 9], [64, 65, 66], [3, 200, 2], [17, 1, 40],
+        ];
+        const scalars = [[1, 0], [-0.5, 1], [2, 0.3], [0, 0.5]];
+        let s = 0;
+        for (const [m, n, k] of shapes) {
+          for (const ta of [false, true]) {
+            for (const tb of [false, true]) {
+              const [alpha, beta] = scalars[s++ % scalars.length];
+              const a = randArray(C, m * k, r);
+              const b = randArray(C, k * n, r);
+              const c = randArray(C, m * n, r);
+              const want = refGemm(ta, tb, m, n, k, alpha, a, b, beta, c);
+              K.gemm(ta, tb, m, n, k, alpha, a, b, beta, c);
+              expectClose(c, want, tol * Math.max(1, Math.sqrt(k)), `gemm ${m}x${n}x${k} ta=${ta} tb=${tb}`);
+            }
+          }
+        }
+      });
+
+      test('gemm: beta = 0 ignores NaN in C; k = 0 leaves beta*C', () => {
+        for (const [m, n, k] of [[2, 3, 4], [40, 30, 20]]) {
+          const r = rng(2);
+          const a = randArray(C, m * k, r);
+          const b = randArray(C, k * n, r);
+          const c = new C(m * n).fill(NaN);
+          K.gemm(false, false, m, n, k, 1, a, b, 0, c);
+          expect(c.every((v) => Number.isFinite(v))).toBe(true);
+          expectClose(c, refGemm(false, false, m, n, k, 1, a, b, 0, c), tol * 3, 'gemm beta=0');
+        }
+        const c0 = new C(6).fill(NaN);
+        K.gemm(false, false, 2, 3, 0, 1, new C(0), new C(0), 0, c0);
+        expect(Array.from(c0)).toEqual([0, 0, 0, 0, 0, 0]);
+        const c1 = new C([1, 2, 3, 4, 5, 6]);
+        K.gemm(true, true, 2, 3, 0, 1, new C(0), new C(0), 2, c1);
+        expect(Array.from(c1)).toEqual([2, 4, 6, 8, 10, 12]);
+      });
+
+      test('unary: every op, sizes around the cut-offs, and out aliasing x', () => {
+        const r = rng(3);
+        for (const op of UNARY) {
+          for (const n of SIZES) {
+            const positive = op === 'log' || op === 'sqrt' || op === 'reciprocal';
+            const x = positive ? randArray(C, n, r, 0.1, 3) : randArray(C, n, r, -3, 3);
+            const want = Array.from(x, refUnary[op]);
+            const out = new C(n);
+            K.unary(op, x, out);
+            expectClose(out, want, tol, `unary ${op} n=${n}`);
+            K.unary(op, x, x); // out may alias x
+            expectClose(x, want, tol, `unary ${op} n=${n} aliased`);
+          }
+        }
+      });
+
+      test('unary: sigmoid and exp at the extremes; relu of NaN is 0', () => {
+        for (const n of [5, 300]) {
+          const x = new C(n);
+          for (let i = 0; i < n; i++) x[i] = [-1000, -100, 0, 100, 1000][i % 5];
+          const out = new C(n);
+          K.unary('sigmoid', x, out);
+          for (let i = 0; i < n; i++) {
+            expect(Number.isFinite(out[i])).toBe(true);
+            expect(out[i]).toBeCloseTo(refUnary.sigmoid(x[i]), 6);
+          }
+          K.unary('exp', x, out);
+          expect(out[0]).toBe(0);
+          expect(out[4]).toBe(Infinity);
+          x.fill(NaN);
+          K.unary('relu', x, out);
+          expect(out.every((v) => v === 0)).toBe(true);
+        }
+      });
+
+      test('unaryBackward: g * f\'(x) for every op', () => {
+        const r = rng(4);
+        for (const op of UNARY) {
+          for (const n of [0, 1, 9, 300]) {
+            const positive = op === 'log' || op === 'sqrt' || op === 'reciprocal';
+            const x = positive ? randArray(C, n, r, 0.2, 3) : randArray(C, n, r, -3, 3);
+            const y = C.from(x, refUnary[op]);
+            const g = randArray(C, n, r);
+            const out = new C(n);
+            K.unaryBackward(op, x, y, g, out);
+            const want = Array.from(x, (v, i) => g[i] * refUnaryDeriv[op](v));
+            expectClose(out, want, tol * 10, `unaryBackward ${op} n=${n}`);
+          }
+        }
+      });
+
+      test('binary and binaryScalar: every op, with out aliasing a or b', () => {
+        const r = rng(5);
+        for (const op of BINARY) {
+          for (const n of SIZES) {
+            const a = randArray(C, n, r);
+            const b = randArray(C, n, r, 0.5, 2);
+            if (op === 'max' || op === 'min') for (let i = 0; i < n; i += 3) b[i] = a[i]; // ties
+            const want = Array.from(a, (v, i) => refBinary[op](v, b[i]));
+            const out = new C(n);
+            K.binary(op, a, b, out);
+            expectClose(out, want, tol, `binary ${op} n=${n}`);
+            const a2 = C.from(a);
+            K.binary(op, a2, b, a2);
+            expectClose(a2, want, tol, `binary ${op} out=a`);
+            const b2 = C.from(b);
+            K.binary(op, a, b2, b2);
+            expectClose(b2, want, tol, `binary ${op} out=b`);
+            const s = 0.75;
+            K.binaryScalar(op, a, s, out);
+            expectClose(out, Array.from(a, (v) => refBinary[op](v, s)), tol, `binaryScalar ${op} n=${n}`);
+            K.binaryScalar(op, a, s, a);
+            expectClose(a, Array.from(out), 0, `binaryScalar ${op} out=a`);
+          }
+        }
+      });
+
+      test('axpy, axpby (aliased), fill, sumAll, dot', () => {
+        const r = rng(6);
+        for (const n of SIZES) {
+          const x = randArray(C, n, r);
+          const y = randArray(C, n, r);
+          const y0 = Array.from(y);
+          K.axpy(-1.5, x, y);
+          expectClose(y, y0.map((v, i) => v - 1.5 * x[i]), tol, `axpy n=${n}`);
+          const want = Array.from(x, (v, i) => 0.5 * v + 2 * y[i]);
+          const out = new C(n);
+          K.axpby(0.5, x, 2, y, out);
+          expectClose(out, want, tol, `axpby n=${n}`);
+          const x2 = C.from(x);
+          K.axpby(0.5, x2, 2, y, x2);
+          expectClose(x2, want, tol, `axpby out=x n=${n}`);
+          const y2 = C.from(y);
+          K.axpby(0.5, x, 2, y2, y2);
+          expectClose(y2, want, tol, `axpby out=y n=${n}`);
+          K.fill(out, 3.25);
+          expect(out.every((v) => v === 3.25)).toBe(true);
+          expect(K.sumAll(x)).toBeCloseTo(Array.from(x).reduce((s, v) => s + v, 0), C === Float32Array ? 4 : 9);
+          expect(K.dot(x, y)).toBeCloseTo(Array.from(x).reduce((s, v, i) => s + v * y[i], 0), C === Float32Array ? 4 : 9);
+        }
+        expect(K.sumAll(new C(0))).toBe(0);
+        expect(K.dot(new C(0), new C(0))).toBe(0);
+      });
+
+      const AXES = [[0, 3, 2], [2, 0, 3], [1, 5, 1], [3, 1, 4], [4, 7, 5], [2, 300, 3], [1, 1000, 1], [5, 2, 0], [300, 2, 1]];
+
+      test('sumAxis and broadcastAxis over [outer, n, inner]', () => {
+        const r = rng(7);
+        for (const [outer, n, inner] of AXES) {
+          const x = randArray(C, outer * n * inner, r);
+          const want: number[] = [];
+          for (let o = 0; o < outer; o++)
+            for (let i = 0; i < inner; i++) {
+              let s = 0;
+              for (let j = 0; j < n; j++) s += x[(o * n + j) * inner + i];
+              want.push(s);
+            }
+          const out = randArray(C, outer * inner, r); // old contents must not matter
+          K.sumAxis(x, outer, n, inner, out);
+          expectClose(out, want, tol * Math.sqrt(n + 1), `sumAxis ${outer},${n},${inner}`);
+
+          const src = randArray(C, outer * inner, r);
+          const big = new C(outer * n * inner);
+          K.broadcastAxis(src, outer, n, inner, big);
+          const wantB: number[] = [];
+          for (let o = 0; o < outer; o++) for (let j = 0; j < n; j++) for (let i = 0; i < inner; i++) wantB.push(src[o * inner + i]);
+          expectClose(big, wantB, 0, `broadcastAxis ${outer},${n},${inner}`);
+        }
+      });
+
+      test('maxAxis: max and the first index that attains it (ties)', () => {
+        const r = rng(8);
+        for (const [outer, n, inner] of AXES.filter(([, n]) => n >= 1)) {
+          const x = new C(outer * n * inner);
+          for (let i = 0; i < x.length; i++) x[i] = randInt(r, -3, 3); // many ties
+          const out = new C(outer * inner);
+          const arg = new Int32Array(outer * inner);
+          K.maxAxis(x, outer, n, inner, out, arg);
+          for (let o = 0; o < outer; o++)
+            for (let i = 0; i < inner; i++) {
+              let best = -Infinity;
+              let bj = -1;
+              for (let j = 0; j < n; j++) if (x[(o * n + j) * inner + i] > best) (best = x[(o * n + j) * inner + i]), (bj = j);
+              expect([out[o * inner + i], arg[o * inner + i]]).toEqual([best, bj]);
+            }
+        }
+      });
+
+      test('scatterAxis accumulates into out (not cleared), repeated indices add', () => {
+        const r = rng(9);
+        for (const [outer, n, inner] of AXES.filter(([, n]) => n >= 1)) {
+          const g = randArray(C, outer * inner, r);
+          const idx = Int32Array.from({ length: outer * inner }, () => randInt(r, 0, n - 1));
+          const out = randArray(C, outer * n * inner, r);
+          const want = Array.from(out);
+          for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) want[(o * n + idx[o * inner + i]) * inner + i] += g[o * inner + i];
+          K.scatterAxis(g, idx, outer, n, inner, out);
+          expectClose(out, want, tol, `scatterAxis ${outer},${n},${inner}`);
+        }
+      });
+
+      test('gather and transpose: 1xN, Nx1, empty and odd shapes', () => {
+        const r = rng(10);
+        for (const [rows, cols] of [[1, 9], [9, 1], [0, 4], [4, 0], [37, 53], [300, 3], [1, 1]]) {
+          const x = randArray(C, rows * cols, r);
+          if (cols > 0) {
+            const idx = Int32Array.from({ length: rows }, () => randInt(r, 0, cols - 1));
+            const out = new C(rows);
+            K.gather(x, rows, cols, idx, out);
+            expect(Array.from(out)).toEqual(Array.from(idx, (c, row) => x[row * cols + c]));
+          }
+          const t = new C(rows * cols);
+          K.transpose(x, rows, cols, t);
+          for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) if (t[j * rows + i] !== x[i * cols + j]) throw new Error(`transpose ${rows}x${cols} at ${i},${j}`);
+        }
+      });
+
+      const ROWS = [[0, 5], [1, 1], [1, 10], [10, 1], [7, 13], [64, 10]];
+
+      test('softmax, logSoftmax and their backward passes', () => {
+        const r = rng(11);
+        for (const [rows, cols] of ROWS) {
+          const x = randArray(C, rows * cols, r, -5, 5);
+          const g = randArray(C, rows * cols, r);
+          const lse = rowsOf(x, rows, cols).map(refLogSumExp);
+          const sm = new C(rows * cols);
+          K.softmax(x, rows, cols, sm);
+          expectClose(sm, Array.from(x, (v, i) => Math.exp(v - lse[Math.floor(i / cols)])), tol, `softmax ${rows}x${cols}`);
+          const ls = new C(rows * cols);
+          K.logSoftmax(x, rows, cols, ls);
+          expectClose(ls, Array.from(x, (v, i) => v - lse[Math.floor(i / cols)]), tol, `logSoftmax ${rows}x${cols}`);
+
+          // Backward by definition: d softmax_c / d x_j = y_c (delta_cj - y_j).
+          const out = new C(rows * cols);
+          K.softmaxBackward(sm, g, rows, cols, out);
+          const want: number[] = [];
+          for (let rr = 0; rr < rows; rr++)
+            for (let j = 0; j < cols; j++) {
+              let s = 0;
+              for (let c = 0; c < cols; c++) s += g[rr * cols + c] * sm[rr * cols + c] * ((c === j ? 1 : 0) - sm[rr * cols + j]);
+              want.push(s);
+            }
+          expectClose(out, want, tol * 10, `softmaxBackward ${rows}x${cols}`);
+          // d logsoftmax_c / d x_j = delta_cj - softmax_j.
+          K.logSoftmaxBackward(ls, g, rows, cols, out);
+          const wantL: number[] = [];
+          for (let rr = 0; rr < rows; rr++)
+            for (let j = 0; j < cols; j++) {
+              let s = 0;
+              for (let c = 0; c < cols; c++) s += g[rr * cols + c] * ((c === j ? 1 : 0) - Math.exp(ls[rr * cols + j]));
+              wantL.push(s);
+            }
+          expectClose(out, wantL, tol * 10, `logSoftmaxBackward ${rows}x${cols}`);
+        }
+      });
+
+      test('crossEntropy and its backward, stable for logits of +-1000', () => {
+        const r = rng(12);
+        for (const [rows, cols] of ROWS) {
+          for (const scale of [5, 1000]) {
+            const x = randArray(C, rows * cols, r, -scale, scale);
+            const t = Int32Array.from({ length: rows }, () => randInt(r, 0, cols - 1));
+            const losses = new C(rows);
+            const probs = new C(rows * cols);
+            K.crossEntropy(x, rows, cols, t, losses, probs);
+            const xr = rowsOf(x, rows, cols);
+            const want = xr.map((row, i) => refLogSumExp(row) - row[t[i]]);
+            expect(Array.from(losses).every(Number.isFinite)).toBe(true);
+            expectClose(losses, want, tol * (scale === 1000 ? 10 : 1), `crossEntropy ${rows}x${cols} scale ${scale}`);
+            expectClose(probs, xr.flatMap((row) => row.map((v) => Math.exp(v - refLogSumExp(row)))), tol, 'crossEntropy probs');
+
+            const sc = randArray(C, rows, r);
+            const out = new C(rows * cols);
+            K.crossEntropyBackward(probs, t, sc, rows, cols, out);
+            expectClose(out, Array.from(probs, (p, i) => sc[Math.floor(i / cols)] * (p - (i % cols === t[Math.floor(i / cols)] ? 1 : 0))), tol, 'crossEntropyBackward');
+          }
+        }
+      });
+
+      test('im2col and col2im: stride, padding, odd and 1-wide shapes, random configurations', () => {
+        const r = rng(13);
+        const configs = [
+          [1, 1, 1, 1, 1, 1, 0], [2, 5, 7, 3, 3, 1, 1], [3, 8, 8, 5, 5, 1, 0], [1, 6, 9, 2, 3, 2, 1],
+          [2, 7, 5, 3, 3, 3, 2], [1, 1, 9, 1, 9, 1, 0], [1, 9, 1, 3, 1, 1, 1], [0, 4, 4, 3, 3, 1, 1], [3, 32, 32, 5, 5, 1, 0],
+        ];
+        for (let i = 0; i < 12; i++) {
+          const kh = randInt(r, 1, 4);
+          const kw = randInt(r, 1, 4);
+          const pad = randInt(r, 0, 2);
+          configs.push([randInt(r, 1, 3), randInt(r, Math.max(1, kh - 2 * pad), 11), randInt(r, Math.max(1, kw - 2 * pad), 11), kh, kw, randInt(r, 1, 3), pad]);
+        }
+        for (const [c, h, w, kh, kw, s, p] of configs) {
+          const x = randArray(C, c * h * w, r);
+          const want = refIm2col(x, c, h, w, kh, kw, s, p);
+          const cols = new C(want.length).fill(NaN); // every entry must be written, padding included
+          K.im2col(x, c, h, w, kh, kw, s, p, cols);
+          expectClose(cols, want, 0, `im2col ${[c, h, w, kh, kw, s, p]}`);
+          const gcols = randArray(C, want.length, r);
+          const img = randArray(C, c * h * w, r); // col2im accumulates: not cleared first
+          const wantImg = refCol2im(gcols, c, h, w, kh, kw, s, p, img);
+          K.col2im(gcols, c, h, w, kh, kw, s, p, img);
+          expectClose(img, wantImg, tol * 4, `col2im ${[c, h, w, kh, kw, s, p]}`);
+        }
+      });
+
+      test('maxPool2d and maxPool2dBackward: first maximum on ties, overlapping windows accumulate', () => {
+        const r = rng(14);
+        for (const [planes, h, w, k, s] of [[1, 2, 2, 2, 2], [3, 6, 6, 2, 2], [2, 7, 5, 3, 2], [1, 4, 4, 3, 1], [0, 4, 4, 2, 2], [2, 1, 9, 1, 1], [128, 28, 28, 2, 2]]) {
+          const x = new C(planes * h * w);
+          for (let i = 0; i < x.length; i++) x[i] = randInt(r, -2, 2); // ties
+          const ref = refMaxPool(x, planes, h, w, k, s);
+          const out = new C(ref.out.length);
+          const arg = new Int32Array(ref.out.length);
+          K.maxPool2d(x, planes, h, w, k, s, out, arg);
+          expect(Array.from(out)).toEqual(ref.out);
+          expect(Array.from(arg)).toEqual(ref.arg);
+          const oh = Math.floor((h - k) / s) + 1;
+          const ow = Math.floor((w - k) / s) + 1;
+          const g = randArray(C, ref.out.length, r);
+          const dx = randArray(C, planes * h * w, r);
+          const want = Array.from(dx);
+          for (let p = 0; p < planes; p++) for (let o = 0; o < oh * ow; o++) want[p * h * w + arg[p * oh * ow + o]] += g[p * oh * ow + o];
+          K.maxPool2dBackward(g, arg, planes, h, w, oh, ow, dx);
+          expectClose(dx, want, tol, `maxPool2dBackward ${[planes, h, w, k, s]}`);
+        }
+      });
+    });
+
+    test('bad arguments throw a JS Error naming the kernel (wrong length, dtype, size, index), never crash', () => {
+      const f32 = (n: number) => new Float32Array(n);
+      const f64 = (n: number) => new Float64Array(n);
+      const bad: [string, () => unknown][] = [
+        ['gemm', () => K.gemm(false, false, 2, 2, 2, 1, f32(4), f32(4), 0, f32(3))],
+        ['gemm', () => K.gemm(false, false, 2, 2, 2, 1, f32(4), f64(4), 0, f32(4))],
+        ['gemm', () => K.gemm(false, false, -2, 2, 2, 1, f32(4), f32(4), 0, f32(4))],
+        ['gemm', () => K.gemm(false, false, 2.5, 2, 2, 1, f32(4), f32(4), 0, f32(4))],
+        ['gemm', () => K.gemm(false, false, 2000, 2000, 2000, 1, f32(4), f32(4), 0, f32(4))],
+        ['unary', () => K.unary('exp', f32(1000), f32(999))],
+        ['unary', () => K.unary('nope' as UnaryOp, f32(10), f32(10))],
+        ['unary', () => K.unary('exp', [1, 2] as unknown as Float32Array, f32(2))],
+        ['unaryBackward', () => K.unaryBackward('relu', f32(300), f32(300), f32(300), f64(300))],
+        ['binary', () => K.binary('add', f32(500), f64(500), f32(500))],
+        ['binary', () => K.binary('add', f32(500), f32(501), f32(500))],
+        ['binaryScalar', () => K.binaryScalar('mul', f32(500), 2, f32(5))],
+        ['axpy', () => K.axpy(1, f64(500), f64(499))],
+        ['axpby', () => K.axpby(1, f64(500), 1, f64(500), f32(500))],
+        ['dot', () => K.dot(f64(500), f64(499))],
+        ['sumAxis', () => K.sumAxis(f32(6), -1, 2, 3, f32(3))],
+        ['sumAxis', () => K.sumAxis(f32(6), 1, 2, 3, f32(4))],
+        ['maxAxis', () => K.maxAxis(f32(0), 2, 0, 3, f32(6), new Int32Array(6))],
+        ['maxAxis', () => K.maxAxis(f32(6), 1, 2, 3, f32(3), new Int32Array(2))],
+        ['maxAxis', () => K.maxAxis(f32(6), 1, 2, 3, f32(3), new Float32Array(3) as unknown as Int32Array)],
+        ['broadcastAxis', () => K.broadcastAxis(f32(3), 1, 2, 3, f32(5))],
+        ['scatterAxis', () => K.scatterAxis(f32(3), Int32Array.of(0, 2, 1), 1, 2, 3, f32(6))],
+        ['scatterAxis', () => K.scatterAxis(f32(3), Int32Array.of(0, -1, 1), 1, 2, 3, f32(6))],
+        ['gather', () => K.gather(f32(6), 2, 3, Int32Array.of(0, 3), f32(2))],
+        ['gather', () => K.gather(f32(6), 2, 3, Int32Array.of(0, 1), f32(3))],
+        ['transpose', () => K.transpose(f32(6), 2, 3, f32(7))],
+        ['softmax', () => K.softmax(f32(6), 2, 3, f64(6))],
+        ['softmaxBackward', () => K.softmaxBackward(f32(6), f32(5), 2, 3, f32(6))],
+        ['logSoftmax', () => K.logSoftmax(f32(6), 3, 3, f32(6))],
+        ['logSoftmaxBackward', () => K.logSoftmaxBackward(f64(6), f64(6), 2, 3, f64(5))],
+        ['crossEntropy', () => K.crossEntropy(f32(6), 2, 3, Int32Array.of(0, 3), f32(2), f32(6))],
+        ['crossEntropy', () => K.crossEntropy(f32(6), 2, 3, Int32Array.of(0, 1), f32(3), f32(6))],
+        ['crossEntropyBackward', () => K.crossEntropyBackward(f32(6), Int32Array.of(0, 7), f32(2), 2, 3, f32(6))],
+        ['im2col', () => K.im2col(f32(16), 1, 4, 4, 3, 3, 1, 0, f32(35))],
+        ['im2col', () => K.im2col(f32(16), 1, 4, 4, 3, 3, 0, 0, f32(36))],
+        ['im2col', () => K.im2col(f32(16), 1, 4, 4, 7, 7, 1, 1, f32(0))],
+        ['col2im', () => K.col2im(f32(36), 1, 4, 4, 3, 3, 1, 0, f32(15))],
+        ['maxPool2d', () => K.maxPool2d(f32(16), 1, 4, 4, 2, 2, f32(4), new Int32Array(3))],
+        ['maxPool2d', () => K.maxPool2d(f32(16), 1, 4, 4, 5, 1, f32(0), new Int32Array(0))],
+        ['maxPool2dBackward', () => K.maxPool2dBackward(f32(4), Int32Array.of(0, 1, 2, 16), 1, 4, 4, 2, 2, f32(16))],
+        ['maxPool2dBackward', () => K.maxPool2dBackward(f32(4), Int32Array.of(0, 1, 2, 3), 1, 4, 4, 2, 2, f32(15))],
+      ];
+      for (const [name, thunk] of bad) {
+        let err: unknown = null;
+        try {
+          thunk();
+        } catch (e) {
+          err = e;
+        }
+        expect({ name, threw: isError(err) }).toEqual({ name, threw: true });
+        expect((err as Error).message).toContain(name);
+      }
+    });
+
+    test('every kernel name has an implementation', () => {
+      for (const name of KERNEL_NAMES) expect(typeof K[name]).toBe('function');
+    });
+  });
+}
+
+// The C++ side checks arguments again: calling the addon directly, past the TypeScript checks, throws too.
+const direct = tables.native ? loadNative().binding : null;
+(direct ? describe : describe.skip)('native addon without the TypeScript checks', () => {
+  test('wrong lengths, dtypes, sizes and indices throw JS errors', () => {
+    const b = direct!;
+    const f32 = (n: number) => new Float32Array(n);
+    const thunks: (() => unknown)[] = [
+      () => b.gemm(false, false, 2, 2, 2, 1, f32(4), f32(4), 0, f32(3)),
+      () => b.gemm(false, false, 2, 2, 2, 1, f32(4), new Float64Array(4), 0, f32(4)),
+      () => b.gemm(false, false, -1, 2, 2, 1, f32(4), f32(4), 0, f32(4)),
+      () => b.gemm(false, false, 65536, 65536, 1, 1, f32(4), f32(4), 0, f32(4)),
+      () => b.unary(99, f32(4), f32(4)),
+      () => b.unary(0, f32(4), f32(3)),
+      () => b.binary(0, f32(4), new Int32Array(4) as unknown as Float32Array, f32(4)),
+      () => b.gather(f32(6), 2, 3, Int32Array.of(0, 3), f32(2)),
+      () => b.scatterAxis(f32(3), Int32Array.of(0, 5, 1), 1, 2, 3, f32(6)),
+      () => b.crossEntropy(f32(6), 2, 3, Int32Array.of(-1, 0), f32(2), f32(6)),
+      () => b.maxPool2dBackward(f32(4), Int32Array.of(0, 1, 2, 99), 1, 4, 4, 2, 2, f32(16)),
+      () => b.im2col(f32(16), 1, 4, 4, 3, 3, 1, 0, f32(35)),
+      () => b.col2im(f32(36), 1, 4, 4, 9, 9, 1, 0, f32(16)),
+      () => b.maxAxis(f32(0), 2, 0, 3, f32(6), new Int32Array(6)),
+      () => (b.sumAll as (...a: unknown[]) => unknown)(),
+      () => b.setNumThreads(0),
+    ];
+    for (const [i, t] of thunks.entries()) {
+      expect({ i, threw: (() => { try { t(); return false; } catch (e) { return isError(e) && /vugrad native/.test((e as Error).message); } })() }).toEqual({ i, threw: true });
+    }
+  });
+
+  test('backendInfo reports the addon, BLAS and threads', () => {
+    const info = backendInfo();
+    expect(info.backend).toBe('native');
+    expect(info.blas).toMatch(/OpenBLAS/);
+    expect(info.threads).toBeGreaterThanOrEqual(1);
+    expect(info.threads).toBeLessThanOrEqual(Math.max(info.cores, 1));
+    expect(info.nativeKernels).toEqual([...KERNEL_NAMES]);
+    expect(info.openblasCoretype).toBe(process.env.OPENBLAS_CORETYPE ?? null);
+  });
+});
