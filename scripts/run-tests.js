@@ -32,7 +32,28 @@ function runPass(label, env) {
   return { passed, failed };
 }
 
-const passes = [['js', { VUGRAD_BACKEND: process.env.VUGRAD_BACKEND || '' }]];
+// The whole suite runs once per kernel backend: always with the JS kernels, and again with the native addon
+// when it loads here (built in build/Release or prebuilt in prebuilds/). A VUGRAD_BACKEND set by the caller
+// picks that one pass only.
+function nativeLoads() {
+  const probe = spawnSync(
+    process.execPath,
+    ['-e', "require('node-gyp-build')(process.argv[1]).blasConfig()", root],
+    { cwd: root, encoding: 'utf8' },
+  );
+  return { ok: probe.status === 0, why: (probe.stderr || '').trim().split('\n')[0] };
+}
+
+const passes = [];
+const forced = (process.env.VUGRAD_BACKEND || '').trim().toLowerCase();
+if (forced === 'js' || forced === 'native') {
+  passes.push([forced, { VUGRAD_BACKEND: forced }]);
+} else {
+  passes.push(['js', { VUGRAD_BACKEND: 'js' }]);
+  const probe = nativeLoads();
+  if (probe.ok) passes.push(['native', { VUGRAD_BACKEND: 'native' }]);
+  else console.log(`[native] pass not run: the addon does not load here (${probe.why || 'not built'}); npm run build:native builds it`);
+}
 let passed = 0;
 let failed = 0;
 for (const [label, env] of passes) {
