@@ -4,5 +4,30 @@
  */
 export * from './core';
 export * from './ops';
-export { kernels, jsKernels, backendInfo, KERNEL_NAMES } from './kernels';
+export { kernels, jsKernels, backendInfo, setNumThreads, getNumThreads, KERNEL_NAMES } from './kernels';
 export type { BackendInfo, KernelTable, KernelName, UnaryOp, BinaryOp } from './kernels';
+export * from './optim';
+export * from './data';
+export * from './train';
+export * from './report';
+export * as nn from './nn';
+export {
+  Module,
+  Linear,
+  Conv2d,
+  MaxPool2d,
+  Flatten,
+  Dropout,
+  Sequential,
+  MLP,
+  LeNet,
+  initializer,
+  lossByName,
+  crossEntropyLoss,
+  nllLoss,
+  multiMarginLoss,
+  mseLoss,
+  oneHot,
+} from './nn';
+export type { InitName, MLPOptions, LeNetOptions, LossName } from './nn';
+export * from './io';

@@ -74,7 +74,8 @@ export function lineChart(options: ChartOptions, offset: [number, number] = [0, 
     parts.push(`<line x1="${left}" x2="${left + pw}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" font-size="11">${fmt(t)}</text>`);
   }
-  for (const t of ticks(x0, x1)) {
+  const integerX = all.every(([x]) => Number.isInteger(x));
+  for (const t of ticks(x0, x1).filter((v) => !integerX || Number.isInteger(v))) {
     const x = sx(t).toFixed(1);
     parts.push(`<line x1="${x}" x2="${x}" y1="${top + ph}" y2="${top + ph + 5}" stroke="black"/>`);
     parts.push(`<text x="${x}" y="${top + ph + 18}" text-anchor="middle" font-size="11">${fmt(t)}</text>`);

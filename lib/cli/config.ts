@@ -1,0 +1,167 @@
+/**
+ * A training run's configuration: the command line's flags resolved against the data set's defaults and the
+ * `course` preset, and checked (unknown values and incompatible combinations are errors that say why).
+ */
+import { DATASET_NAMES, type DatasetName } from '../data/load-dataset';
+import { OPTIMIZER_NAMES } from '../optim';
+
+export const MODELS = ['mlp', 'lenet'] as const;
+export const ACTIVATIONS = ['sigmoid', 'relu', 'tanh'] as const;
+export const INITS = ['default', 'zeros', 'normal', 'glorot', 'glorot-uniform', 'he', 'he-uniform'] as const;
+export const LOSSES = ['ce', 'multimargin', 'mse'] as const;
+
+export interface RunConfig {
+  dataset: DatasetName;
+  model: (typeof MODELS)[number];
+  hidden: number[];
+  activation: (typeof ACTIVATIONS)[number];
+  init: (typeof INITS)[number];
+  optimizer: (typeof OPTIMIZER_NAMES)[number];
+  momentum: number;
+  lr: number;
+  batchSize: number;
+  epochs: number;
+  loss: (typeof LOSSES)[number];
+  /** 'sum' is the course's summed loss; 'mean' is PyTorch's default. */
+  reduction: 'mean' | 'sum';
+  seed: number;
+  final: boolean;
+  raw: boolean;
+  data?: string;
+  limit?: number;
+  out?: string;
+  preset?: 'course';
+}
+
+/** The flags as commander parses them (all optional strings/booleans). */
+export interface TrainFlags {
+  dataset?: string;
+  model?: string;
+  hidden?: string;
+  layers?: string;
+  activation?: string;
+  init?: string;
+  optimizer?: string;
+  momentum?: string;
+  learningRate?: string;
+  batchSize?: string;
+  epochs?: string;
+  loss?: string;
+  reduction?: string;
+  seed?: string;
+  final?: boolean;
+  raw?: boolean;
+  data?: string;
+  limit?: string;
+  out?: string;
+  preset?: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(`${flag}: '${value}' is not one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1) throw new ConfigError(`${flag}: expected a positive integer, got '${value}'`);
+  return n;
+}
+
+function positiveNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new ConfigError(`${flag}: expected a positive number, got '${value}'`);
+  return n;
+}
+
+/** Defaults per data set: what trains well in a few epochs. */
+function datasetDefaults(dataset: DatasetName): Omit<RunConfig, 'dataset' | 'seed' | 'final' | 'raw'> {
+  switch (dataset) {
+    case 'synth':
+      return { model: 'mlp', hidden: [16], activation: 'relu', init: 'default', optimizer: 'adam', momentum: 0, lr: 0.01, batchSize: 128, epochs: 5, loss: 'ce', reduction: 'mean' };
+    case 'cifar10':
+      // The course's CIFAR-10 settings (from the PyTorch tutorial it follows).
+      return { model: 'lenet', hidden: [], activation: 'relu', init: 'default', optimizer: 'sgd', momentum: 0.9, lr: 0.001, batchSize: 4, epochs: 10, loss: 'ce', reduction: 'mean' };
+    default:
+      return { model: 'mlp', hidden: [512, 256], activation: 'relu', init: 'default', optimizer: 'adam', momentum: 0, lr: 0.001, batchSize: 128, epochs: 10, loss: 'ce', reduction: 'mean' };
+  }
+}
+
+/** The course script's settings: hidden = 4 x input, sigmoid, plain SGD on the summed loss, raw pixels. */
+function courseDefaults(dataset: DatasetName): Partial<RunConfig> {
+  const input = dataset === 'synth' ? 2 : 784;
+  return {
+    model: 'mlp',
+    hidden: [4 * input],
+    activation: 'sigmoid',
+    init: 'normal',
+    optimizer: 'sgd',
+    momentum: 0,
+    lr: dataset === 'synth' ? 0.01 : 1e-4,
+    batchSize: 128,
+    epochs: 20,
+    loss: 'ce',
+    reduction: 'sum',
+    raw: dataset !== 'synth',
+  };
+}
+
+export function resolveConfig(flags: TrainFlags): RunConfig {
+  const dataset = oneOf('--dataset', flags.dataset ?? 'mnist', DATASET_NAMES);
+  const preset = flags.preset === undefined ? undefined : oneOf('--preset', flags.preset, ['course'] as const);
+  if (preset === 'course' && dataset !== 'synth' && dataset !== 'mnist' && dataset !== 'fashion-mnist') {
+    throw new ConfigError(`--preset course: the course script trains on synth or mnist, not ${dataset}`);
+  }
+  const base: RunConfig = {
+    dataset,
+    seed: 0,
+    final: false,
+    raw: false,
+    ...datasetDefaults(dataset),
+    ...(preset === 'course' ? courseDefaults(dataset) : {}),
+    preset,
+  };
+  const c: RunConfig = { ...base };
+  if (flags.model !== undefined) c.model = oneOf('--model', flags.model, MODELS);
+  if (c.model === 'mlp' && base.model === 'lenet') c.hidden = [256];
+  if (flags.hidden !== undefined) c.hidden = flags.hidden.split(',').map((h) => positiveInt('--hidden', h));
+  if (flags.layers !== undefined) {
+    const layers = Number(flags.layers);
+    if (!Number.isInteger(layers) || layers < 0) throw new ConfigError(`--layers: expected a non-negative integer, got '${flags.layers}'`);
+    c.hidden = Array.from({ length: layers }, () => c.hidden[0] ?? 256);
+  }
+  if (flags.activation !== undefined) c.activation = oneOf('--activation', flags.activation, ACTIVATIONS);
+  if (flags.init !== undefined) c.init = oneOf('--init', flags.init, INITS);
+  if (flags.optimizer !== undefined) c.optimizer = oneOf('--optimizer', flags.optimizer, OPTIMIZER_NAMES);
+  if (flags.momentum !== undefined) {
+    const m = Number(flags.momentum);
+    if (!Number.isFinite(m) || m < 0 || m >= 1) throw new ConfigError(`--momentum: expected a number in [0, 1), got '${flags.momentum}'`);
+    c.momentum = m;
+  }
+  if (flags.learningRate !== undefined) c.lr = positiveNumber('--learning-rate', flags.learningRate);
+  if (flags.batchSize !== undefined) c.batchSize = positiveInt('--batch-size', flags.batchSize);
+  if (flags.epochs !== undefined) c.epochs = positiveInt('--epochs', flags.epochs);
+  if (flags.loss !== undefined) c.loss = oneOf('--loss', flags.loss, LOSSES);
+  if (flags.reduction !== undefined) c.reduction = oneOf('--reduction', flags.reduction, ['mean', 'sum'] as const);
+  if (flags.seed !== undefined) {
+    const s = Number(flags.seed);
+    if (!Number.isInteger(s) || s < 0) throw new ConfigError(`--seed: expected a non-negative integer, got '${flags.seed}'`);
+    c.seed = s;
+  }
+  if (flags.final) c.final = true;
+  if (flags.raw) c.raw = true;
+  if (flags.data !== undefined) c.data = flags.data;
+  if (flags.limit !== undefined) c.limit = positiveInt('--limit', flags.limit);
+  if (flags.out !== undefined) c.out = flags.out;
+  if (c.model === 'lenet' && dataset !== 'cifar10' && dataset !== 'mnist' && dataset !== 'fashion-mnist') {
+    throw new ConfigError(`--model lenet needs image data (cifar10, mnist or fashion-mnist), not ${dataset}`);
+  }
+  if (c.model === 'mlp' && c.hidden.length === 0 && flags.layers === undefined) c.hidden = [256];
+  return c;
+}

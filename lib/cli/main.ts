@@ -1,0 +1,167 @@
+/**
+ * The `vugrad` command line: `train`, `evaluate`, `graph` and `experiment`.
+ *
+ * @example
+ * npx vugrad train -D mnist -e 5
+ * npx vugrad train --preset course -D mnist --out runs/course
+ * npx vugrad evaluate runs/course/model.safetensors
+ * npx vugrad graph --model mlp -D synth --out graph
+ * npx vugrad experiment activation --quick
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { heldOut } from '../data/dataset';
+import { loadDataset } from '../data/load-dataset';
+import { TensorNode } from '../core/tensor-node';
+import { DataLoader } from '../data/loader';
+import { loadModel, loadSafetensors } from '../io';
+import { evaluate } from '../train/fit';
+import { backendInfo, setNumThreads } from '../kernels';
+import { dotToSvg, graphToDot } from '../report/graph-dot';
+import { ACTIVATIONS, ConfigError, INITS, LOSSES, MODELS, resolveConfig, type RunConfig, type TrainFlags } from './config';
+import { EXPERIMENTS, runExperiment } from './experiments';
+import { buildLoss, buildModel, dataOptions, runTraining } from './run';
+import { OPTIMIZER_NAMES } from '../optim';
+import { DATASET_NAMES } from '../data/load-dataset';
+
+function addModelFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-D, --dataset <name>', 'data set').choices([...DATASET_NAMES]))
+    .option('--data <dir>', 'directory (or .tar.gz for CIFAR-10) holding the data files')
+    .addOption(new Option('--model <name>', 'network').choices([...MODELS]))
+    .option('--hidden <sizes>', 'hidden layer sizes, comma-separated (e.g. 300 or 512,256)')
+    .option('--layers <n>', 'number of hidden layers (each of the first --hidden size)')
+    .addOption(new Option('--activation <name>', 'hidden activation').choices([...ACTIVATIONS]))
+    .addOption(new Option('--init <name>', 'weight initialisation').choices([...INITS]))
+    .addOption(new Option('--loss <name>', 'loss function').choices([...LOSSES]))
+    .addOption(new Option('--reduction <how>', 'reduce the loss over a batch by').choices(['mean', 'sum']))
+    .option('--seed <n>', 'random seed (initialisation, shuffling)')
+    .option('--final', 'train on all training data and report the test set')
+    .option('--raw', 'keep pixels in 0..255 (the course did)')
+    .option('--limit <n>', 'use at most n samples per split')
+    .addOption(new Option('--preset <name>', "'course': the course script's exact settings").choices(['course']));
+}
+
+function addRuntimeFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--backend <name>', 'kernel backend (default: native when built)').choices(['js', 'native']))
+    .option('--threads <n>', 'BLAS threads');
+}
+
+function applyRuntime(flags: { backend?: string; threads?: string }): void {
+  if (flags.threads !== undefined) {
+    const n = Number(flags.threads);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--threads: expected a positive integer, got '${flags.threads}'`);
+    setNumThreads(n);
+  }
+}
+
+async function trainCommand(flags: TrainFlags & { backend?: string; threads?: string }): Promise<void> {
+  applyRuntime(flags);
+  const config = resolveConfig(flags);
+  const info = backendInfo();
+  console.log(
+    `vugrad: training ${config.model} on ${config.dataset} (${config.optimizer}, lr ${config.lr}, batch ${config.batchSize}, ` +
+      `${config.epochs} epochs, seed ${config.seed}) on the ${info.backend} backend`,
+  );
+  const result = await runTraining(config);
+  const last = result.history[result.history.length - 1];
+  if (last.valAccuracy !== undefined) console.log(`final ${result.heldOutName} accuracy: ${(last.valAccuracy * 100).toFixed(2)}%`);
+  if (config.out) console.log(`wrote metrics, plots, config and model to ${config.out}`);
+}
+
+async function evaluateCommand(modelPath: string, flags: { data?: string; final?: boolean; limit?: string }): Promise<void> {
+  const { metadata } = loadSafetensors(modelPath);
+  if (!metadata?.config) throw new ConfigError(`evaluate: ${modelPath} has no vugrad run configuration in its metadata (was it written by 'vugrad train --out'?)`);
+  const saved = JSON.parse(metadata.config) as RunConfig;
+  const config: RunConfig = { ...saved, final: flags.final ?? saved.final, data: flags.data ?? saved.data, limit: flags.limit ? Number(flags.limit) : saved.limit };
+  const data = await loadDataset(config.dataset, dataOptions(config));
+  const model = buildModel(config, data.train);
+  loadModel(model, modelPath);
+  const split = heldOut(data);
+  const r = await evaluate(model, split, { loss: buildLoss(config), lossReduction: config.loss === 'ce' ? config.reduction : 'mean' });
+  console.log(`${split.name}: accuracy ${(r.accuracy * 100).toFixed(2)}%, loss ${r.loss.toFixed(4)} (${split.y.length} samples)`);
+}
+
+async function graphCommand(flags: TrainFlags): Promise<void> {
+  const config = resolveConfig({ limit: '8', ...flags });
+  const data = await loadDataset(config.dataset, dataOptions(config));
+  const model = buildModel(config, data.train);
+  const batch = new DataLoader(data.train, { batchSize: Math.min(4, data.train.y.length) })[Symbol.iterator]().next().value;
+  if (!batch) throw new ConfigError(`graph: ${data.train.name} is empty`);
+  const input = TensorNode.constant(batch.x, 'input');
+  const loss = buildLoss(config)(model.forward(input), batch.y);
+  loss.name = 'loss';
+  const names = new Map(model.namedParameters().map(([n, p]) => [p, n] as [TensorNode, string]));
+  const dot = graphToDot(loss, { names });
+  const out = config.out ?? 'graph';
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'graph.dot'), dot);
+  fs.writeFileSync(path.join(out, 'graph.svg'), await dotToSvg(dot));
+  console.log(`wrote ${path.join(out, 'graph.dot')} and ${path.join(out, 'graph.svg')}`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('vugrad').description('Train and inspect small neural networks with vugrad').exitOverride().showHelpAfterError('(add --help for the flags)');
+  addRuntimeFlags(
+    addModelFlags(
+      program
+        .command('train')
+        .description('train a network and report validation (or, with --final, test) accuracy after every epoch')
+        .option('-b, --batch-size <n>', 'samples per batch')
+        .option('-e, --epochs <n>', 'passes over the training data')
+        .option('-l, --learning-rate <lr>', 'learning rate')
+        .addOption(new Option('--optimizer <name>', 'optimizer').choices([...OPTIMIZER_NAMES]))
+        .option('--momentum <m>', 'SGD momentum')
+        .option('--out <dir>', 'write metrics (CSV, JSON lines), plots (SVG, PNG), config and model here'),
+    ),
+  ).action(trainCommand);
+  program
+    .command('evaluate <model>')
+    .description('reload a model written by `train --out` and report its accuracy')
+    .option('--data <dir>', 'data directory')
+    .option('--final', 'evaluate on the test set')
+    .option('--limit <n>', 'use at most n samples per split')
+    .action(evaluateCommand);
+  addModelFlags(program.command('graph').description("write the computation graph of a model's loss as DOT and SVG"))
+    .option('--out <dir>', 'output directory (default: graph)')
+    .action(graphCommand);
+  program
+    .command('experiment <name>')
+    .description(`run one of the course's experiments: ${Object.keys(EXPERIMENTS).join(', ')}`)
+    .option('--quick', 'small subsets and few epochs (minutes on 2 cores)')
+    .option('--data <dir>', 'data directory (CIFAR-10 experiments need one)')
+    .option('--out <dir>', 'output directory (default: runs/experiment-NAME)')
+    .option('--limit <n>', 'override: at most n samples per split')
+    .option('-e, --epochs <n>', 'override: epochs per run')
+    .action(async (name: string, flags: { quick?: boolean; data?: string; out?: string; limit?: string; epochs?: string }) => {
+      if (!EXPERIMENTS[name]) throw new ConfigError(`experiment: unknown experiment '${name}'; choose one of ${Object.keys(EXPERIMENTS).join(', ')}`);
+      const extra: TrainFlags = {};
+      if (flags.limit !== undefined) extra.limit = flags.limit;
+      if (flags.epochs !== undefined) extra.epochs = flags.epochs;
+      await runExperiment(name, { quick: flags.quick, data: flags.data, extra, outDir: flags.out ?? path.join('runs', `experiment-${name}`) });
+    });
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed the message
+    const e = err as Error;
+    const known = e instanceof ConfigError || e.name === 'DataError' || e instanceof RangeError;
+    console.error(`vugrad: ${e.message}`);
+    if (!known && process.env.VUGRAD_DEBUG) console.error(e.stack);
+    return known ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  main().then((code) => {
+    process.exitCode = code;
+  });
+}
