@@ -19,7 +19,7 @@ import { Dataset, datasetSize, featureShape } from './dataset';
 import { ChannelStats, normalizeChannels } from './normalize';
 
 export interface DataLoaderOptions {
-  /** Samples per batch. Default 32 (as PyTorch's default of 1 is rarely what anyone wants; the course uses 128). */
+  /** Samples per batch. Default 32 (the course uses 128). */
   batchSize?: number;
   /** Visit the samples in a new random order every epoch. Default false, as in PyTorch. */
   shuffle?: boolean;
