@@ -1,0 +1,10 @@
+/** Saving and loading tensors and models (safetensors). */
+export {
+  loadModel,
+  loadSafetensors,
+  parseSafetensors,
+  saveModel,
+  saveSafetensors,
+  serializeSafetensors,
+  type SafetensorsContents,
+} from './safetensors';
