@@ -43,6 +43,12 @@ interface AdadeltaState {
   accDelta: FloatArray;
 }
 
+/**
+ * Adadelta. Defaults: lr 1, rho 0.9, eps 1e-6. PyTorch: `torch.optim.Adadelta`.
+ *
+ * @example
+ * const opt = new Adadelta(params, { rho: 0.95 });
+ */
 export class Adadelta extends Optimizer<AdadeltaOptions, AdadeltaState> {
   constructor(params: readonly TensorNode[], options: AdadeltaInput = {}) {
     super('Adadelta', params, SPECS, options);

@@ -46,6 +46,12 @@ interface AdagradState {
   sum: FloatArray;
 }
 
+/**
+ * Adagrad with learning-rate decay. Defaults: lr 1e-2, lrDecay 0, eps 1e-10. PyTorch: `torch.optim.Adagrad`.
+ *
+ * @example
+ * const opt = new Adagrad(params, { lr: 0.1, initial_accumulator_value: 0.1 });
+ */
 export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
   constructor(params: readonly TensorNode[], options: AdagradInput = {}) {
     super('Adagrad', params, SPECS, options);

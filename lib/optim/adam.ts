@@ -86,7 +86,13 @@ abstract class AdamBase extends Optimizer<AdamOptions, AdamState> {
   }
 }
 
-/** Adam with L2 weight decay added to the gradient, and optional AMSGrad. Defaults: lr 1e-3, weightDecay 0. */
+/**
+ * Adam with L2 weight decay added to the gradient, and optional AMSGrad. Defaults: lr 1e-3, betas
+ * [0.9, 0.999], eps 1e-8, weightDecay 0. PyTorch: `torch.optim.Adam`.
+ *
+ * @example
+ * const opt = new Adam(model.parameters(), { lr: 3e-4, amsgrad: true });
+ */
 export class Adam extends AdamBase {
   protected readonly decoupled: boolean = false;
   constructor(params: readonly TensorNode[], options: AdamInput = {}) {
@@ -94,7 +100,13 @@ export class Adam extends AdamBase {
   }
 }
 
-/** Adam with decoupled weight decay (Loshchilov & Hutter). Defaults: lr 1e-3, weightDecay 1e-2. */
+/**
+ * Adam with decoupled weight decay (Loshchilov & Hutter). Defaults: lr 1e-3, weightDecay 1e-2. PyTorch:
+ * `torch.optim.AdamW`.
+ *
+ * @example
+ * const opt = new AdamW(model.parameters(), { lr: 1e-3, weight_decay: 0.05 });
+ */
 export class AdamW extends AdamBase {
   protected readonly decoupled: boolean = true;
   constructor(params: readonly TensorNode[], options: AdamInput = {}) {

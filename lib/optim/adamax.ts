@@ -40,6 +40,12 @@ interface AdamaxState {
   expInf: FloatArray;
 }
 
+/**
+ * Adamax: Adam with an infinity-norm denominator. Defaults: lr 2e-3, betas [0.9, 0.999], eps 1e-8. PyTorch: `torch.optim.Adamax`.
+ *
+ * @example
+ * const opt = new Adamax(params, { lr: 2e-3 });
+ */
 export class Adamax extends Optimizer<AdamaxOptions, AdamaxState> {
   constructor(params: readonly TensorNode[], options: AdamaxInput = {}) {
     super('Adamax', params, SPECS, options);

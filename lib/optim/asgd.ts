@@ -52,6 +52,12 @@ interface ASGDState {
   ax: FloatArray;
 }
 
+/**
+ * Averaged SGD; `ax` holds the averaged parameters. Defaults: lr 1e-2, lambd 1e-4, alpha 0.75, t0 1e6. PyTorch: `torch.optim.ASGD`.
+ *
+ * @example
+ * const opt = new ASGD(params, { lr: 0.01, t0: 1000 });
+ */
 export class ASGD extends Optimizer<ASGDOptions, ASGDState> {
   constructor(params: readonly TensorNode[], options: ASGDInput = {}) {
     super('ASGD', params, SPECS, options);

@@ -23,15 +23,15 @@ export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 type Factory = (params: readonly TensorNode[], options: object) => Optimizer;
 
 const FACTORIES: Record<OptimizerName, Factory> = {
-  sgd: (p, o) => new SGD(p, o as SGDInput) as unknown as Optimizer,
-  adam: (p, o) => new Adam(p, o) as unknown as Optimizer,
-  adamw: (p, o) => new AdamW(p, o) as unknown as Optimizer,
-  adamax: (p, o) => new Adamax(p, o) as unknown as Optimizer,
-  adadelta: (p, o) => new Adadelta(p, o) as unknown as Optimizer,
-  adagrad: (p, o) => new Adagrad(p, o) as unknown as Optimizer,
-  rprop: (p, o) => new Rprop(p, o) as unknown as Optimizer,
-  asgd: (p, o) => new ASGD(p, o) as unknown as Optimizer,
-  rmsprop: (p, o) => new RMSprop(p, o) as unknown as Optimizer,
+  sgd: (p, o) => new SGD(p, o as SGDInput),
+  adam: (p, o) => new Adam(p, o),
+  adamw: (p, o) => new AdamW(p, o),
+  adamax: (p, o) => new Adamax(p, o),
+  adadelta: (p, o) => new Adadelta(p, o),
+  adagrad: (p, o) => new Adagrad(p, o),
+  rprop: (p, o) => new Rprop(p, o),
+  asgd: (p, o) => new ASGD(p, o),
+  rmsprop: (p, o) => new RMSprop(p, o),
 };
 
 /**

@@ -41,6 +41,10 @@ export interface OptimizerStateDict {
   options: Record<string, unknown>;
 }
 
+/**
+ * The base of every optimizer: parameters, checked options, per-parameter state, `step()`, `zeroGrad()`,
+ * `stateDict()`/`loadStateDict()` and the `lr` property schedulers set. See the file comment for an example.
+ */
 export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends ParamState = ParamState> {
   /** The parameters this optimizer updates, in the order given. */
   readonly params: readonly TensorNode[];

@@ -45,6 +45,12 @@ interface RMSpropState {
   squareAvg: FloatArray;
 }
 
+/**
+ * RMSprop with momentum and the centred variant. Defaults: lr 1e-2, alpha 0.99, eps 1e-8. PyTorch: `torch.optim.RMSprop`.
+ *
+ * @example
+ * const opt = new RMSprop(params, { lr: 1e-3, centered: true });
+ */
 export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
   constructor(params: readonly TensorNode[], options: RMSpropInput = {}) {
     super('RMSprop', params, SPECS, options);

@@ -51,6 +51,12 @@ interface RpropState {
   stepSize: FloatArray;
 }
 
+/**
+ * Resilient backpropagation (full-batch). Defaults: lr 1e-2, etas [0.5, 1.2], stepSizes [1e-6, 50]. PyTorch: `torch.optim.Rprop`.
+ *
+ * @example
+ * const opt = new Rprop(params, { etas: [0.5, 1.2] });
+ */
 export class Rprop extends Optimizer<RpropOptions, RpropState> {
   constructor(params: readonly TensorNode[], options: RpropInput = {}) {
     super('Rprop', params, SPECS, options);

@@ -41,6 +41,12 @@ const SPECS: OptionSpecs<SGDOptions> = {
 
 type SGDState = { step: number; momentumBuffer: FloatArray } | { step: number };
 
+/**
+ * SGD with momentum, dampening, Nesterov and L2 weight decay; `lr` is required. PyTorch: `torch.optim.SGD`.
+ *
+ * @example
+ * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weight_decay: 5e-4 });
+ */
 export class SGD extends Optimizer<SGDOptions, SGDState> {
   constructor(params: readonly TensorNode[], options: SGDInput) {
     super('SGD', params, SPECS, options);
