@@ -100,14 +100,15 @@ export function loadNative(): NativeLoad {
 
 /**
  * Below these sizes (elements; for gemm, m*n*k multiply-adds) a kernel stays in JS: the native call costs more
- * than it saves. Measured on this 2-core machine with `npm run bench:kernels` (per-call overhead section):
- * a native call costs about 0.1-0.2 us, a JS add loop about 1 ns per element, so the cheap elementwise
- * kernels break even near a few hundred elements; transcendental ones (exp, tanh, sigmoid) much earlier.
+ * than it saves. Measured on a 2-core machine with `npm run bench:kernels` (section 2): an addon call costs
+ * about 0.3-0.4 us before any work (mostly N-API reading each typed array), a JS add loop about 1-4 ns per
+ * element and a JS exp loop about 15 ns, so elementwise adds break even near 100 elements and exp near 30.
+ * Kernels with index arrays always go native (their range checks live in C++).
  */
 export const SMALL_INPUT_CUTOFF = {
-  cheapElementwise: 256,
+  cheapElementwise: 128,
   transcendental: 32,
-  reduce: 256,
+  reduce: 128,
   gemm: 4096,
 } as const;
 
