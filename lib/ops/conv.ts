@@ -96,13 +96,18 @@ export class Conv2dFunction extends Op {
     const k = c * kh * kw;
     const l = oh * ow;
     const out = like(x, [n, o, oh, ow]);
+    if (bias !== null) {
+      // Fill the output with b (one bias plane [O, L], repeated for every image); gemm then accumulates onto it
+      // with beta = 1. Two broadcasts with long contiguous rows are much faster than one per image.
+      const plane = scratch('plane', x.dtype, o * l);
+      kernels.broadcastAxis(bias.data, o, l, 1, plane);
+      kernels.broadcastAxis(plane, 1, n, o * l, out.data);
+    }
     const cols = scratch('cols', x.dtype, k * l);
     for (let i = 0; i < n; i++) {
       kernels.im2col(x.data.subarray(i * c * h * w, (i + 1) * c * h * w), c, h, w, kh, kw, stride, pad, cols);
-      const yi = out.data.subarray(i * o * l, (i + 1) * o * l);
-      // Y_i = W cols (+ b broadcast along positions: fill Y_i with b, then accumulate with beta = 1).
-      if (bias !== null) kernels.broadcastAxis(bias.data, o, l, 1, yi);
-      kernels.gemm(false, false, o, l, k, 1, weight.data, cols, bias !== null ? 1 : 0, yi);
+      // Y_i = W cols (+ b already there).
+      kernels.gemm(false, false, o, l, k, 1, weight.data, cols, bias !== null ? 1 : 0, out.data.subarray(i * o * l, (i + 1) * o * l));
     }
     context.x = x;
     context.weight = weight;
@@ -138,9 +143,10 @@ export class Conv2dFunction extends Op {
     }
     if (needB) {
       gb = like(g, [o]);
-      const perImage = scratch('bias', g.dtype, n * o);
-      kernels.sumAxis(g.data, n * o, l, 1, perImage); // sum over positions
-      kernels.sumAxis(perImage, 1, n, o, gb.data); // then over images
+      // Sum over images first (long contiguous rows), then over the positions of the one remaining plane.
+      const plane = scratch('plane', g.dtype, o * l);
+      kernels.sumAxis(g.data, 1, n, o * l, plane);
+      kernels.sumAxis(plane, o, l, 1, gb.data);
     }
     return context.needsInputGrad.length === 3 ? [gx, gw, gb] : [gx, gw];
   }
