@@ -31,3 +31,4 @@ export {
 } from './nn';
 export type { InitName, MLPOptions, LeNetOptions, LossName } from './nn';
 export * from './io';
+export * from './jobs';

@@ -1,0 +1,83 @@
+/**
+ * The body of a training worker thread: load the data, build the model, loss and optimizer exactly as the
+ * CLI does (lib/cli/run), train with `fit`, and post progress and finally the trained parameters to the
+ * parent. Started by `TrainingJob`; not imported by the library itself.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { buildLoss, buildModel, dataOptions, optimizerOptions } from '../cli/run';
+import { manualSeed } from '../core/random';
+import { heldOut } from '../data/dataset';
+import { loadDataset } from '../data/load-dataset';
+import { backendInfo, getNumThreads, setNumThreads } from '../kernels';
+import { createOptimizer } from '../optim';
+import { fit } from '../train/fit';
+import type { ParentMessage, TransferredTensor, WorkerInput, WorkerMessage } from './protocol';
+
+async function run(input: WorkerInput, port: NonNullable<typeof parentPort>): Promise<void> {
+  const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+  const abort = new AbortController();
+  port.on('message', (m: ParentMessage) => {
+    if (m?.type === 'cancel') abort.abort();
+  });
+  const { config } = input;
+  try {
+    if (input.blasThreads !== undefined) setNumThreads(input.blasThreads);
+    manualSeed(config.seed);
+    const data = await loadDataset(config.dataset, dataOptions(config));
+    abort.signal.throwIfAborted();
+    const held = heldOut(data);
+    const model = buildModel(config, data.train);
+    const optimizer = createOptimizer(config.optimizer, model.parameters(), optimizerOptions(config));
+    post({
+      type: 'started',
+      info: {
+        inputShape: data.train.x.shape.slice(1),
+        numClasses: data.train.numClasses,
+        trainSize: data.train.y.length,
+        heldOutSize: held.y.length,
+        heldOutName: data.val ? 'val' : 'test',
+        backend: backendInfo().backend,
+        blasThreads: getNumThreads(),
+        classes: data.train.classes ? [...data.train.classes] : undefined,
+      },
+    });
+    let lastPost = 0;
+    let epochStart = Date.now();
+    const history = await fit(model, { train: data.train, val: held }, {
+      optimizer,
+      loss: buildLoss(config),
+      lossReduction: config.loss === 'ce' ? config.reduction : 'mean',
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      seed: config.seed,
+      signal: abort.signal,
+      onBatch: (m) => {
+        if (m.batch === 1) epochStart = Date.now();
+        const now = Date.now();
+        if (now - lastPost < input.progressEveryMs && m.batch !== m.batches) return;
+        lastPost = now;
+        const seconds = Math.max((now - epochStart) / 1000, 1e-3);
+        post({ type: 'batch', progress: { ...m, epochs: config.epochs, samplesPerSec: m.samples / seconds } });
+      },
+      onEpoch: (metrics) => post({ type: 'epoch', metrics }),
+    });
+    const state: Record<string, TransferredTensor> = {};
+    const transfer: ArrayBuffer[] = [];
+    for (const [name, t] of Object.entries(model.stateDict())) {
+      // stateDict() copies each parameter into a fresh array that owns its whole buffer: safe to transfer.
+      const buffer = t.data.buffer as ArrayBuffer;
+      state[name] = { dtype: t.dtype, shape: [...t.shape], buffer };
+      transfer.push(buffer);
+    }
+    post({ type: 'done', history, state }, transfer);
+  } catch (e) {
+    if (abort.signal.aborted) post({ type: 'cancelled' });
+    else post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  } finally {
+    // Nothing keeps the thread alive after this, whether or not the parent terminates it.
+    port.removeAllListeners('message');
+    port.unref();
+  }
+}
+
+if (parentPort) void run(workerData as WorkerInput, parentPort);
