@@ -103,13 +103,14 @@ export function loadNative(): NativeLoad {
  * than it saves. Measured on a 2-core machine with `npm run bench:kernels` (section 2): an addon call costs
  * about 0.3-0.4 us before any work (mostly N-API reading each typed array), a JS add loop about 1-4 ns per
  * element and a JS exp loop about 15 ns, so elementwise adds break even near 100 elements and exp near 30.
+ * A native gemm costs about 1.3 us even for 2x2 (OpenBLAS's own set-up); the JS gemm passes it near 8x8x8.
  * Kernels with index arrays always go native (their range checks live in C++).
  */
 export const SMALL_INPUT_CUTOFF = {
   cheapElementwise: 128,
   transcendental: 32,
   reduce: 128,
-  gemm: 4096,
+  gemm: 512,
 } as const;
 
 const TRANSCENDENTAL: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['exp', 'log', 'sigmoid', 'tanh']);
