@@ -501,6 +501,46 @@ const direct = tables.native ? loadNative().binding : null;
     }
   });
 
+  test('tiny and degenerate inputs, which dispatch keeps in JS, are also right in C++', () => {
+    const b = direct!;
+    for (const C of [Float32Array, Float64Array]) {
+      const tol = tolOf(C);
+      // gemm: k = 0 (beta = 0 clears NaN, beta = 2 scales), m = 0, 1x1x1 and 2x3x2 with transposes
+      const c0 = new C(6).fill(NaN);
+      b.gemm(false, false, 2, 3, 0, 1, new C(0), new C(0), 0, c0);
+      expect(Array.from(c0)).toEqual([0, 0, 0, 0, 0, 0]);
+      const c1 = new C([1, 2, 3, 4, 5, 6]);
+      b.gemm(true, false, 2, 3, 0, 1, new C(0), new C(0), 2, c1);
+      expect(Array.from(c1)).toEqual([2, 4, 6, 8, 10, 12]);
+      b.gemm(false, false, 0, 3, 2, 1, new C(0), new C(6), 0, new C(0));
+      const r = rng(20);
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+        for (const [m, n, k] of [[1, 1, 1], [2, 3, 2], [1, 5, 3]]) {
+          const a = randArray(C, m * k, r);
+          const bb = randArray(C, k * n, r);
+          const c = randArray(C, m * n, r);
+          const want = refGemm(ta, tb, m, n, k, 1.5, a, bb, 0.5, c);
+          b.gemm(ta, tb, m, n, k, 1.5, a, bb, 0.5, c);
+          expectClose(c, want, tol, `direct gemm ${m}x${n}x${k}`);
+        }
+      }
+      // elementwise and reductions at n = 0 and 1
+      for (const n of [0, 1, 3]) {
+        const x = randArray(C, n, r, 0.5, 2);
+        const out = new C(n);
+        b.unary(UNARY.indexOf('log'), x, out);
+        expectClose(out, Array.from(x, Math.log), tol, 'direct log');
+        b.binary(BINARY.indexOf('div'), x, x, out);
+        expectClose(out, Array.from(x, () => 1), tol, 'direct div');
+        expect(b.sumAll(x)).toBeCloseTo(Array.from(x).reduce((s, v) => s + v, 0), 5);
+        expect(b.dot(x, x)).toBeCloseTo(Array.from(x).reduce((s, v) => s + v * v, 0), 5);
+      }
+      const sm = new C(2);
+      b.softmax(new C([1000, -1000]), 1, 2, sm);
+      expect(Array.from(sm)).toEqual([1, 0]);
+    }
+  });
+
   test('backendInfo reports the addon, BLAS and threads', () => {
     const info = backendInfo();
     expect(info.backend).toBe('native');
