@@ -7,12 +7,14 @@
  * 2. Per-call cost of small elementwise kernels: the addon called directly, through dispatch, and the JS
  *    kernel, over sizes around the small-input cut-offs (this is how SMALL_INPUT_CUTOFF was chosen).
  * 3. im2col convolution forward + backward for x [64,3,32,32], 6 filters 5x5 (im2col + gemm + col2im per image).
+ *
+ * Options: --threads N (BLAS threads for vugrad and the C program alike).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { backendInfo, backendTables, getNumThreads, jsKernels, type KernelTable } from '../lib/kernels';
+import { backendInfo, backendTables, getNumThreads, jsKernels, setNumThreads, type KernelTable } from '../lib/kernels';
 import { loadNative } from '../lib/kernels/native';
 
 function median(xs: number[]): number {
@@ -49,6 +51,10 @@ function fill(a: Float32Array, seed: number): Float32Array {
   return a;
 }
 
+// --threads N: BLAS threads for both vugrad and the C program (default: vugrad's default, the core count).
+// On a busy machine, 1 thread gives steadier ratios.
+const threadArg = process.argv.indexOf('--threads');
+if (threadArg > 0) setNumThreads(Number(process.argv[threadArg + 1]));
 const info = backendInfo();
 const { native } = backendTables();
 const threads = getNumThreads();
@@ -72,7 +78,7 @@ try {
   cBin = null;
 }
 const reps: Record<number, number> = { 64: 1001, 256: 51, 1024: 7 };
-const ROUNDS = 3;
+const ROUNDS = 5;
 /** Blocks this thread for ms milliseconds (lets OpenBLAS's idle worker threads stop spinning). */
 function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
