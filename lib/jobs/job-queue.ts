@@ -127,10 +127,11 @@ export class JobQueue {
     };
   }
 
-  /** Resolves when nothing runs or waits. */
+  /** Resolves when nothing runs or waits (every worker has exited). */
   async idle(): Promise<void> {
     while (this.running.size > 0 || this.waiting.length > 0) {
-      await Promise.all([...this.running, ...this.waiting].map((j) => j.finished));
+      await Promise.all([...this.running, ...this.waiting].map((j) => j.finished.then(() => j.workerExited())));
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
@@ -139,7 +140,7 @@ export class JobQueue {
     this.closed = true;
     const open = [...this.waiting, ...this.running];
     for (const job of open) job.cancel('the job queue was closed');
-    await Promise.all(open.map((j) => j.finished));
+    await Promise.all(open.map((j) => j.workerExited()));
   }
 
   private pump(): void {
@@ -152,7 +153,14 @@ export class JobQueue {
   }
 
   private onSettled(job: TrainingJob): void {
-    this.running.delete(job);
+    // The slot frees when the worker thread is gone, not when the job settles: until then it still holds a
+    // thread and memory (terminate() is asynchronous).
+    if (this.running.has(job)) {
+      void job.workerExited().then(() => {
+        this.running.delete(job);
+        if (!this.closed) this.pump();
+      });
+    }
     const at = this.waiting.indexOf(job);
     if (at >= 0) this.waiting.splice(at, 1);
     this.finished.push(job);
@@ -167,6 +175,5 @@ export class JobQueue {
       this.jobs.delete(old.id);
       old.removeAllListeners();
     }
-    if (!this.closed) this.pump();
   }
 }

@@ -83,6 +83,7 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
 
   private worker?: Worker;
   private resolveFinished!: (job: TrainingJob) => void;
+  private exited: Promise<void> = Promise.resolve();
 
   constructor(config: RunConfig, id: string = randomUUID()) {
     super();
@@ -116,6 +117,7 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
       return this;
     }
     this.worker = worker;
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     worker.on('error', (e) => this.finish('failed', `the training worker crashed: ${e.message}`, 'WORKER_CRASHED'));
     worker.on('exit', (code) => {
@@ -133,6 +135,15 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
     if (this.settled) return false;
     this.finish('cancelled', reason);
     return true;
+  }
+
+  /**
+   * Resolves when the job's worker thread has exited (at once for a job that never started). A job settles
+   * first and its worker ends a moment later; `JobQueue` waits for this before starting the next job, so that
+   * two workers never overlap on a slot (their threads and memory would).
+   */
+  workerExited(): Promise<void> {
+    return this.exited;
   }
 
   /** Forgets the trained model bytes (a queue does this for all but the last few finished jobs). */
