@@ -1,0 +1,163 @@
+/**
+ * The job API without HTTP: specs are checked and name the field, the queue runs at most `concurrency` jobs
+ * and refuses more than `maxQueued` waiting ones with a QUEUE_FULL error, failures (bad data path, NaN loss)
+ * are reported and do not stop later jobs, cancellation ends a worker, only the last `keepModels` models are
+ * kept, and trainInWorker returns parameters that load into the same architecture.
+ */
+import { JobQueue, QueueFullError, SpecError, TrainingError, resolveTrainingSpec, trainInWorker, type TrainingJob } from '../../lib/jobs';
+import { MLP } from '../../lib/nn';
+import { parseSafetensors } from '../../lib/io';
+import { backendInfo } from '../../lib/kernels';
+
+const TINY = { dataset: 'synth', epochs: 1, limit: 500 } as const;
+/** Long enough to still be running when the test looks (cancelled before it ends). */
+const LONG = { dataset: 'synth', epochs: 100, hidden: [64] } as const;
+
+function started(job: TrainingJob): Promise<void> {
+  return job.info ? Promise.resolve() : new Promise((resolve) => job.once('start', () => resolve()));
+}
+
+describe('resolveTrainingSpec', () => {
+  test('resolves defaults like the CLI', () => {
+    const c = resolveTrainingSpec({ dataset: 'mnist', hidden: [32], lr: 0.01, epochs: 2 });
+    expect(c).toMatchObject({ dataset: 'mnist', model: 'mlp', hidden: [32], lr: 0.01, epochs: 2, optimizer: 'adam', loss: 'ce' });
+  });
+
+  test.each([
+    [{ dataset: 'imagenet' }, 'dataset'],
+    [{ epochs: 1 }, 'dataset'],
+    [{ dataset: 'synth', lr: '0.1' }, 'lr'],
+    [{ dataset: 'synth', lr: -1 }, 'lr'],
+    [{ dataset: 'synth', batchSize: 1.5 }, 'batchSize'],
+    [{ dataset: 'synth', hidden: [] }, 'hidden'],
+    [{ dataset: 'synth', hidden: [8, 'x'] }, 'hidden'],
+    [{ dataset: 'synth', model: 'lenet' }, 'model'],
+    [{ dataset: 'synth', optimizer: 'lbfgs' }, 'optimizer'],
+    [{ dataset: 'synth', lerning_rate: 0.1 }, 'lerning_rate'],
+  ])('%j is a SpecError about %s', (spec, field) => {
+    let err: unknown;
+    try {
+      resolveTrainingSpec(spec);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SpecError);
+    expect((err as SpecError).field).toBe(field);
+    expect((err as SpecError).code).toBe('INVALID_SPEC');
+    expect((err as SpecError).message.startsWith(field)).toBe(true);
+  });
+});
+
+describe('JobQueue', () => {
+  let queue: JobQueue;
+  afterEach(async () => {
+    await queue?.close();
+  });
+
+  test('defaults fit the cores: workers x BLAS threads <= cores', () => {
+    queue = new JobQueue();
+    const s = queue.stats();
+    expect(s.concurrency).toBeGreaterThanOrEqual(1);
+    expect(s.concurrency * s.blasThreads).toBeLessThanOrEqual(Math.max(s.cores, 1));
+    expect(() => new JobQueue({ concurrency: 0 })).toThrow(/concurrency must be an integer >= 1/);
+  });
+
+  test('runs at most `concurrency` jobs at once and refuses a full queue with QUEUE_FULL', async () => {
+    queue = new JobQueue({ concurrency: 1, maxQueued: 1 });
+    const a = queue.submit(LONG);
+    const b = queue.submit(TINY);
+    expect([a.status, b.status]).toEqual(['running', 'queued']);
+    let err: unknown;
+    try {
+      queue.submit(TINY);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(QueueFullError);
+    expect(err).toMatchObject({ code: 'QUEUE_FULL', running: 1, queued: 1, maxQueued: 1 });
+    expect(queue.stats()).toMatchObject({ running: 1, queued: 1 });
+
+    await started(a);
+    expect(a.info?.blasThreads).toBe(backendInfo().backend === 'native' ? queue.blasThreads : 1);
+    expect(b.status).toBe('queued');
+    expect(queue.cancel(a.id)).toBe(true);
+    expect(a.status).toBe('cancelled');
+    await b.finished;
+    expect(b.status).toBe('succeeded');
+    expect(queue.cancel(a.id)).toBe(false);
+  });
+
+  test('with concurrency 2, never more than 2 workers', async () => {
+    queue = new JobQueue({ concurrency: 2, maxQueued: 10 });
+    let live = 0;
+    let peak = 0;
+    const jobs = [0, 1, 2, 3].map(() => queue.submit({ ...TINY, epochs: 2 }));
+    for (const j of jobs) {
+      j.on('start', () => {
+        live++;
+        peak = Math.max(peak, live);
+      });
+      j.on('settled', () => live--);
+    }
+    expect(jobs.map((j) => j.status)).toEqual(['running', 'running', 'queued', 'queued']);
+    await queue.idle();
+    expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(jobs[0].history).toHaveLength(2);
+  });
+
+  test('failures are reported with their reason and later jobs still run', async () => {
+    queue = new JobQueue({ concurrency: 1 });
+    const missing = queue.submit({ dataset: 'mnist', data: '/nonexistent/mnist-dir', limit: 100, epochs: 1 });
+    const nan = queue.submit({ dataset: 'synth', optimizer: 'sgd', lr: 1e12, epochs: 1, limit: 2000 });
+    const fine = queue.submit(TINY);
+    const errors: TrainingError[] = [];
+    nan.on('error', (e) => errors.push(e));
+    await queue.idle();
+    expect(missing.status).toBe('failed');
+    expect(missing.error).toMatch(/\/nonexistent\/mnist-dir/);
+    expect(nan.status).toBe('failed');
+    expect(nan.error).toMatch(/loss became NaN|loss became Infinity/);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(TrainingError);
+    expect(fine.status).toBe('succeeded');
+    expect(missing.model).toBeUndefined();
+  });
+
+  test('keeps only the last keepModels models', async () => {
+    queue = new JobQueue({ concurrency: 1, keepModels: 2, keepJobs: 3 });
+    const jobs = [0, 1, 2, 3].map(() => queue.submit(TINY));
+    await queue.idle();
+    expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(jobs.map((j) => j.model !== undefined)).toEqual([false, false, true, true]);
+    expect(queue.get(jobs[0].id)).toBeUndefined();
+    expect(queue.list().map((j) => j.id)).toEqual(jobs.slice(1).map((j) => j.id));
+  });
+});
+
+describe('trainInWorker', () => {
+  test('returns history and parameters that load into the same architecture', async () => {
+    const batches: number[] = [];
+    const r = await trainInWorker({ dataset: 'synth', hidden: [8], epochs: 2, limit: 1000, seed: 3 }, { onProgress: (p) => batches.push(p.batch) });
+    expect(r.history).toHaveLength(2);
+    expect(r.history[1].valAccuracy).toBeGreaterThan(0.6);
+    expect(batches.length).toBeGreaterThan(0);
+    expect(r.info).toMatchObject({ inputShape: [2], numClasses: 2, trainSize: 1000 });
+    const net = new MLP({ inputSize: 2, hiddenSizes: [8], outputSize: 2 });
+    net.loadStateDict(r.stateDict);
+    const fromBytes = parseSafetensors(r.model);
+    expect(Object.keys(fromBytes.tensors)).toEqual(Object.keys(net.stateDict()));
+    expect(JSON.parse(fromBytes.metadata.config)).toMatchObject({ dataset: 'synth', hidden: [8] });
+  });
+
+  test('an AbortSignal cancels it (the worker is terminated)', async () => {
+    const controller = new AbortController();
+    const p = trainInWorker(LONG, { signal: controller.signal, onProgress: () => controller.abort() });
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  test('a bad spec rejects with a SpecError before any worker starts; a NaN loss with a TrainingError', async () => {
+    await expect(trainInWorker({ dataset: 'synth', epochs: 0 })).rejects.toMatchObject({ code: 'INVALID_SPEC', field: 'epochs' });
+    await expect(trainInWorker({ dataset: 'synth', optimizer: 'sgd', lr: 1e12, limit: 2000 })).rejects.toBeInstanceOf(TrainingError);
+  });
+});
