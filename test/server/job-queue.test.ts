@@ -4,14 +4,14 @@
  * are reported and do not stop later jobs, cancellation ends a worker, only the last `keepModels` models are
  * kept, and trainInWorker returns parameters that load into the same architecture.
  */
-import { JobQueue, QueueFullError, SpecError, TrainingError, resolveTrainingSpec, trainInWorker, type TrainingJob } from '../../lib/jobs';
+import { JobQueue, QueueFullError, SpecError, TrainingError, resolveTrainingSpec, trainInWorker, type TrainingJob, type TrainingSpec } from '../../lib/jobs';
 import { MLP } from '../../lib/nn';
 import { parseSafetensors } from '../../lib/io';
 import { backendInfo } from '../../lib/kernels';
 
-const TINY = { dataset: 'synth', epochs: 1, limit: 500 } as const;
+const TINY: TrainingSpec = { dataset: 'synth', epochs: 1, limit: 500 };
 /** Long enough to still be running when the test looks (cancelled before it ends). */
-const LONG = { dataset: 'synth', epochs: 100, hidden: [64] } as const;
+const LONG: TrainingSpec = { dataset: 'synth', epochs: 100, hidden: [64] };
 
 function started(job: TrainingJob): Promise<void> {
   return job.info ? Promise.resolve() : new Promise((resolve) => job.once('start', () => resolve()));
