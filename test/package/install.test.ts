@@ -54,7 +54,8 @@ beforeAll(() => {
   ok(run(process.execPath, [path.join(stage, 'scripts', 'write-esm-entry.js')], stage), 'write-esm-entry');
   fs.rmSync(path.join(stage, 'node_modules'));
 
-  const packed = ok(run('npm', ['pack', '--json', '--pack-destination', tmp], stage), 'npm pack');
+  // Built above: skip a prepack build script (the staging copy has no tsconfig).
+  const packed = ok(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], stage), 'npm pack');
   const tarball = path.join(tmp, JSON.parse(packed)[0].filename);
 
   app = path.join(tmp, 'app');
