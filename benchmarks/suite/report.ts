@@ -1,0 +1,261 @@
+/**
+ * Turns the runs of benchmarks/bench.ts into medians, ratios against vugrad native, the target checks, a
+ * Markdown table and an SVG bar chart.
+ */
+import type { Cell, RunnerResult, WorkloadId } from './common';
+
+export interface WorkloadInfo {
+  id: WorkloadId;
+  label: string;
+  unit: string;
+  higherIsBetter: boolean;
+}
+
+export const WORKLOADS: WorkloadInfo[] = [
+  { id: 'gemm1024', label: 'sgemm 1024^3', unit: 'GFLOP/s', higherIsBetter: true },
+  { id: 'conv', label: 'conv2d [64,3,32,32] x 6@5x5, fwd + both grads', unit: 'ms', higherIsBetter: false },
+  { id: 'mlp128', label: 'train MLP 784-300-10, batch 128', unit: 'samples/s', higherIsBetter: true },
+  { id: 'mlp16', label: 'train MLP 784-300-10, batch 16', unit: 'samples/s', higherIsBetter: true },
+  { id: 'lenet4', label: 'train LeNet 3x32x32, batch 4', unit: 'samples/s', higherIsBetter: true },
+  { id: 'lenet64', label: 'train LeNet 3x32x32, batch 64', unit: 'samples/s', higherIsBetter: true },
+  { id: 'mnistEpoch', label: 'course MNIST MLP 784-3136-10 sigmoid, 1 epoch, batch 128', unit: 's', higherIsBetter: false },
+  { id: 'memory', label: 'peak RSS, MLP 784-300-10 b128, 10 epochs x 10k', unit: 'MB', higherIsBetter: false },
+];
+
+export interface Summary {
+  median?: number;
+  min?: number;
+  max?: number;
+  runs: number;
+  error?: string;
+  /** Extras of the run that gave the median (first run when there are errors only). */
+  extra?: Cell['extra'];
+  /** Medians of numeric extras over the runs. */
+  extraMedians?: Record<string, number>;
+}
+
+export type Table = Record<string, Partial<Record<WorkloadId, Summary>>>;
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Medians (with min-max) per framework and workload over every run. */
+export function summarize(runs: RunnerResult[]): { table: Table; threads: Record<string, number>; versions: Record<string, string> } {
+  const table: Table = {};
+  const threads: Record<string, number> = {};
+  const versions: Record<string, string> = {};
+  const cells: Record<string, Partial<Record<WorkloadId, Cell[]>>> = {};
+  for (const r of runs) {
+    threads[r.framework] = r.threads;
+    versions[r.framework] = r.version;
+    for (const [w, c] of Object.entries(r.cells) as [WorkloadId, Cell][]) {
+      ((cells[r.framework] ??= {})[w] ??= []).push(c);
+    }
+  }
+  for (const [fw, byW] of Object.entries(cells)) {
+    table[fw] = {};
+    for (const [w, cs] of Object.entries(byW) as [WorkloadId, Cell[]][]) {
+      const ok = cs.filter((c) => typeof c.value === 'number' && Number.isFinite(c.value));
+      if (ok.length === 0) {
+        table[fw][w] = { runs: 0, error: cs.find((c) => c.error)?.error ?? 'no result' };
+        continue;
+      }
+      const values = ok.map((c) => c.value as number);
+      const med = median(values);
+      const closest = ok.reduce((a, b) => (Math.abs((b.value as number) - med) < Math.abs((a.value as number) - med) ? b : a));
+      const extraMedians: Record<string, number> = {};
+      for (const key of Object.keys(ok[0].extra ?? {})) {
+        const xs = ok.map((c) => c.extra?.[key]).filter((v): v is number => typeof v === 'number');
+        if (xs.length) extraMedians[key] = median(xs);
+      }
+      table[fw][w] = { median: med, min: Math.min(...values), max: Math.max(...values), runs: ok.length, extra: closest.extra, extraMedians };
+    }
+  }
+  // PyTorch at its best setting, per workload (1 thread or its default).
+  const t1 = table['pytorch-1t'];
+  const tdName = Object.keys(table).find((k) => k.startsWith('pytorch-') && k !== 'pytorch-1t');
+  const td = tdName ? table[tdName] : undefined;
+  if (t1 || td) {
+    table['pytorch-best'] = {};
+    for (const w of WORKLOADS) {
+      const a = t1?.[w.id];
+      const b = td?.[w.id];
+      const cands = [a, b].filter((s): s is Summary => s !== undefined && s.median !== undefined);
+      if (cands.length === 0) {
+        if (a ?? b) table['pytorch-best'][w.id] = (a ?? b) as Summary;
+        continue;
+      }
+      table['pytorch-best'][w.id] = cands.reduce((x, y) =>
+        w.higherIsBetter ? ((x.median as number) >= (y.median as number) ? x : y) : (x.median as number) <= (y.median as number) ? x : y,
+      );
+    }
+    versions['pytorch-best'] = versions['pytorch-1t'] ?? versions['pytorch-default'];
+  }
+  return { table, threads, versions };
+}
+
+/** How many times faster (or leaner) vugrad native is than `fw` on workload w; NaN when either is missing. */
+export function advantage(table: Table, fw: string, w: WorkloadInfo): number {
+  const vg = table['vugrad-native']?.[w.id]?.median;
+  const other = table[fw]?.[w.id]?.median;
+  if (vg === undefined || other === undefined) return NaN;
+  return w.higherIsBetter ? vg / other : other / vg;
+}
+
+export function fmt(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '-';
+  const a = Math.abs(v);
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toPrecision(2);
+}
+
+export function cellText(s: Summary | undefined, withRange = true): string {
+  if (!s) return 'not run';
+  if (s.median === undefined) return s.error ?? 'no result';
+  const ex = s.extra?.extrapolated ? ' (extrapolated)' : '';
+  return withRange && s.runs > 1 ? `${fmt(s.median)} (${fmt(s.min)}-${fmt(s.max)})${ex}` : `${fmt(s.median)}${ex}`;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+/** The issue's targets, checked on this run's medians. */
+export function checkTargets(table: Table): TargetCheck[] {
+  const W = Object.fromEntries(WORKLOADS.map((w) => [w.id, w])) as Record<WorkloadId, WorkloadInfo>;
+  const out: TargetCheck[] = [];
+  const vs = (fw: string, w: WorkloadId, min: number, what: string): void => {
+    const r = advantage(table, fw, W[w]);
+    out.push({ target: `${W[w].label}: vugrad native >= ${min}x ${what}`, measured: Number.isFinite(r) ? `${r.toFixed(2)}x` : 'no data', met: Number.isFinite(r) ? r >= min : null });
+  };
+  vs('pytorch-best', 'mlp128', 1.5, 'PyTorch (best threads)');
+  vs('tfjs-wasm', 'mlp128', 20, 'tfjs-wasm');
+  vs('pytorch-best', 'mlp16', 1.5, 'PyTorch');
+  vs('pytorch-best', 'lenet4', 1.5, 'PyTorch');
+  vs('pytorch-best', 'lenet64', 1.2, 'PyTorch');
+  {
+    const r = (table['vugrad-native']?.gemm1024?.median ?? NaN) / (table['openblas-c']?.gemm1024?.median ?? NaN);
+    out.push({ target: 'sgemm 1024: vugrad native >= 95% of OpenBLAS from C', measured: Number.isFinite(r) ? `${(100 * r).toFixed(1)}%` : 'no data', met: Number.isFinite(r) ? r >= 0.95 : null });
+  }
+  {
+    const worst: string[] = [];
+    let met: boolean | null = null;
+    for (const w of WORKLOADS) {
+      if (w.id === 'memory') continue;
+      const js = table['vugrad-js']?.[w.id]?.median;
+      const cpu = table['tfjs-cpu']?.[w.id]?.median;
+      if (js === undefined || cpu === undefined) continue;
+      const r = w.higherIsBetter ? js / cpu : cpu / js;
+      worst.push(`${w.id} ${r.toFixed(1)}x`);
+      met = (met ?? true) && r >= 3;
+    }
+    out.push({ target: 'vugrad JS fallback >= 3x tfjs-cpu on every workload', measured: worst.join(', ') || 'no data', met });
+  }
+  {
+    const s = table['vugrad-native']?.mnistEpoch;
+    const gemmOnly = s?.extraMedians?.gemmOnlySeconds;
+    const gflop = s?.extraMedians?.gflopPerEpoch;
+    const rate = table['vugrad-native']?.gemm1024?.median;
+    if (s?.median !== undefined && gemmOnly !== undefined && gflop !== undefined && rate !== undefined) {
+      const atRate = gflop / rate;
+      const r1 = s.median / gemmOnly;
+      const r2 = s.median / atRate;
+      out.push({
+        target: 'course MNIST epoch within 1.3x of its matrix multiplies alone',
+        measured: `${fmt(s.median)} s; ${r1.toFixed(2)}x the same gemms timed alone (${fmt(gemmOnly)} s); ${r2.toFixed(2)}x ${fmt(gflop)} GFLOP at the gemm-1024 rate (${fmt(atRate)} s)`,
+        met: r1 <= 1.3,
+      });
+    } else out.push({ target: 'course MNIST epoch within 1.3x of its matrix multiplies alone', measured: 'no data', met: null });
+  }
+  {
+    const s = table['vugrad-native']?.memory;
+    const per = s?.extra?.rssPerEpoch as number[] | undefined;
+    if (per && per.length >= 10) {
+      const growth = per[9] - per[1];
+      out.push({ target: 'RSS flat from epoch 2 to epoch 10', measured: `${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB (${per[1]} -> ${per[9]} MB)`, met: growth <= Math.max(2, 0.02 * per[1]) });
+    } else out.push({ target: 'RSS flat from epoch 2 to epoch 10', measured: 'no data', met: null });
+    const torch = table['pytorch-1t']?.memory?.median;
+    const vg = s?.median;
+    out.push({
+      target: 'peak RSS <= PyTorch (1 thread) on the same MLP run',
+      measured: vg !== undefined && torch !== undefined ? `${fmt(vg)} MB vs ${fmt(torch)} MB` : 'no data',
+      met: vg !== undefined && torch !== undefined ? vg <= torch : null,
+    });
+  }
+  return out;
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+const COLORS: Record<string, string> = {
+  'vugrad-native': '#d62728',
+  'vugrad-js': '#ff9896',
+  'pytorch-best': '#1f77b4',
+  'tfjs-wasm': '#2ca02c',
+  'tfjs-cpu': '#98df8a',
+  'tfjs-node': '#7f7f7f',
+  'openblas-c': '#9467bd',
+};
+
+/**
+ * One panel per workload, one horizontal bar per framework: speed relative to vugrad native (log scale, longer
+ * is faster; for time and memory, the inverse), labelled with the median in the workload's unit.
+ */
+export function barChart(table: Table, frameworks: string[], title: string): string {
+  const rowH = 16;
+  const panelGap = 30;
+  const left = 130;
+  const plotW = 460;
+  const width = left + plotW + 150;
+  const lo = Math.log10(1 / 1000);
+  const hi = Math.log10(4);
+  const x = (ratio: number): number => left + ((Math.log10(Math.min(4, Math.max(1 / 1000, ratio))) - lo) / (hi - lo)) * plotW;
+  const parts: string[] = [];
+  let y = 50;
+  for (const w of WORKLOADS) {
+    const rows = frameworks.filter((fw) => table[fw]?.[w.id] !== undefined);
+    if (rows.length === 0) continue;
+    parts.push(`<text x="10" y="${y}" font-weight="bold">${escapeXml(`${w.label} (${w.unit}, ${w.higherIsBetter ? 'higher' : 'lower'} is better)`)}</text>`);
+    y += 8;
+    for (const fw of rows) {
+      const s = table[fw]?.[w.id] as Summary;
+      const rel = 1 / advantage(table, fw, w);
+      parts.push(`<text x="${left - 6}" y="${y + rowH - 4}" text-anchor="end">${escapeXml(fw)}</text>`);
+      if (s.median !== undefined && Number.isFinite(rel)) {
+        const x1 = x(rel);
+        parts.push(`<rect x="${left}" y="${y + 2}" width="${(x1 - left).toFixed(1)}" height="${rowH - 4}" fill="${COLORS[fw] ?? '#8c564b'}"/>`);
+        parts.push(`<text x="${(x1 + 4).toFixed(1)}" y="${y + rowH - 4}">${escapeXml(`${fmt(s.median)} (${rel >= 1 ? rel.toFixed(2) : rel.toPrecision(2)}x)`)}</text>`);
+      } else {
+        parts.push(`<text x="${left + 4}" y="${y + rowH - 4}" fill="#888">${escapeXml((s.error ?? 'no data').slice(0, 80))}</text>`);
+      }
+      y += rowH;
+    }
+    y += panelGap;
+  }
+  const axis: string[] = [];
+  for (const t of [0.001, 0.01, 0.1, 1]) {
+    const xt = x(t);
+    axis.push(`<line x1="${xt.toFixed(1)}" y1="40" x2="${xt.toFixed(1)}" y2="${y - panelGap}" stroke="#ccc" stroke-dasharray="${t === 1 ? '' : '3,3'}"/>`);
+    axis.push(`<text x="${xt.toFixed(1)}" y="${y - panelGap + 14}" text-anchor="middle" fill="#666">${t}x</text>`);
+  }
+  const height = y;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="10" y="34" fill="#666">bar: speed relative to vugrad native (log scale); label: median (relative speed)</text>`,
+    ...axis,
+    ...parts,
+    '</svg>',
+  ].join('\n');
+}

@@ -1,0 +1,166 @@
+/**
+ * The suite's vugrad runner (a child of benchmarks/bench.ts). The kernel backend is chosen when vugrad loads,
+ * so the JS fallback is this same file started with VUGRAD_BACKEND=js.
+ */
+import { NDArray } from '../../lib/core/ndarray';
+import { TensorNode } from '../../lib/core/tensor-node';
+import { backendInfo, getNumThreads, kernels, setNumThreads } from '../../lib/kernels';
+import { LeNet, MLP } from '../../lib/nn/models';
+import { crossEntropyLoss } from '../../lib/nn/losses';
+import { Conv2dFunction } from '../../lib/ops/conv';
+import { SGD } from '../../lib/optim/sgd';
+import { emit, labels, now, parseConfig, rate, rssMB, runAll, SIZES, synthetic, type Cell } from './common';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const version = (require('../../package.json') as { version: string }).version;
+
+async function main(): Promise<void> {
+  const config = parseConfig();
+  if (config.threads > 0) setNumThreads(config.threads);
+  const info = backendInfo();
+  const seconds = config.seconds;
+
+  /** samples/s of SGD (momentum 0.9) training steps on one fixed batch. */
+  async function train(model: MLP | LeNet, shape: number[]): Promise<Cell> {
+    const batch = shape[0];
+    const x = new NDArray(synthetic(shape.reduce((a, b) => a * b)), shape);
+    const y = labels(batch);
+    const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+    const steps = await rate(() => {
+      const loss = crossEntropyLoss(model.call(TensorNode.constant(x)), y);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+      loss.clear();
+    }, seconds);
+    return { value: steps * batch };
+  }
+
+  const mlp = (): MLP => new MLP({ inputSize: 784, hiddenSizes: [300], outputSize: 10 });
+
+  /** Pre-sliced batches (views, no copies): data loading stays out of the timing. */
+  function batches(n: number, batch: number): { x: NDArray; y: Int32Array }[] {
+    const xs = synthetic(n * 784);
+    const ys = labels(n);
+    const out: { x: NDArray; y: Int32Array }[] = [];
+    for (let i = 0; i < n; i += batch) {
+      const b = Math.min(batch, n - i);
+      out.push({ x: new NDArray(xs.subarray(i * 784, (i + b) * 784), [b, 784]), y: ys.subarray(i, i + b) });
+    }
+    return out;
+  }
+
+  const cells = await runAll(config, {
+    gemm1024: async () => {
+      const n = 1024;
+      const a = synthetic(n * n);
+      const b = synthetic(n * n, 7);
+      const c = new Float32Array(n * n);
+      const calls = await rate(() => kernels.gemm(false, false, n, n, n, 1, a, b, 0, c), seconds);
+      return { value: (calls * 2 * n ** 3) / 1e9 };
+    },
+    conv: async () => {
+      const x = new TensorNode(new NDArray(synthetic(64 * 3 * 32 * 32), [64, 3, 32, 32]));
+      const w = new TensorNode(new NDArray(synthetic(6 * 3 * 5 * 5, 3), [6, 3, 5, 5]));
+      const b = new TensorNode(new NDArray(synthetic(6, 5), [6]));
+      const g = NDArray.ones([64, 6, 28, 28]);
+      const calls = await rate(() => {
+        const y = Conv2dFunction.doForward(x, w, b, {});
+        x.zeroGrad();
+        y.backward(g);
+      }, seconds);
+      return { value: 1000 / calls };
+    },
+    mlp128: () => train(mlp(), [128, 784]),
+    mlp16: () => train(mlp(), [16, 784]),
+    lenet4: () => train(new LeNet(), [4, 3, 32, 32]),
+    lenet64: () => train(new LeNet(), [64, 3, 32, 32]),
+    mnistEpoch: () => {
+      // The course's MNIST network: 784-3136-10, sigmoid, plain SGD, batch 128, one epoch of 60,000 samples.
+      const model = new MLP({ inputSize: 784, hiddenSizes: [3136], outputSize: 10, activation: 'sigmoid' });
+      const opt = new SGD(model.parameters(), { lr: 0.1 });
+      const data = batches(SIZES.mnistTrain, 128);
+      const stepOn = ({ x, y }: { x: NDArray; y: Int32Array }): void => {
+        const loss = crossEntropyLoss(model.call(TensorNode.constant(x)), y);
+        opt.zeroGrad();
+        loss.backward();
+        opt.step();
+        loss.clear();
+      };
+      stepOn(data[0]); // warm-up
+      const t0 = now();
+      let done = 0;
+      while (done < data.length && now() - t0 < config.epochCap) stepOn(data[done++]);
+      const elapsed = now() - t0;
+      const epoch = (elapsed * data.length) / done;
+      // The same epoch's matrix multiplies alone (full batches of 128, same shapes, same dispatch):
+      // Y1 = X W1^T, Y2 = H W2^T; dH = G2 W2, dW2 = G2^T H, dW1 = G1^T X (the input needs no gradient).
+      const h = 3136;
+      const X = synthetic(128 * 784);
+      const W1 = synthetic(h * 784, 1);
+      const H = new Float32Array(128 * h);
+      const W2 = synthetic(10 * h, 2);
+      const Y2 = new Float32Array(128 * 10);
+      const dW1 = new Float32Array(h * 784);
+      const dW2 = new Float32Array(10 * h);
+      const gemms = (): void => {
+        kernels.gemm(false, true, 128, h, 784, 1, X, W1, 0, H);
+        kernels.gemm(false, true, 128, 10, h, 1, H, W2, 0, Y2);
+        kernels.gemm(false, false, 128, h, 10, 1, Y2, W2, 0, H);
+        kernels.gemm(true, false, 10, h, 128, 1, Y2, H, 0, dW2);
+        kernels.gemm(true, false, h, 784, 128, 1, H, X, 0, dW1);
+      };
+      const gemmRate = (() => {
+        for (let i = 0; i < 3; i++) gemms();
+        const ts: number[] = [];
+        for (let r = 0; r < 15; r++) {
+          const s = now();
+          gemms();
+          ts.push(now() - s);
+        }
+        ts.sort((a, b) => a - b);
+        return ts[7];
+      })();
+      const macsPerSample = 784 * h + h * 10 + h * 10 + h * 10 + h * 784;
+      return {
+        value: epoch,
+        extra: {
+          extrapolated: done < data.length,
+          batchesTimed: done,
+          gemmOnlySeconds: gemmRate * (SIZES.mnistTrain / 128),
+          gflopPerEpoch: (2 * macsPerSample * SIZES.mnistTrain) / 1e9,
+        },
+      };
+    },
+    memory: () => {
+      // MLP 784-300-10, batch 128, 10 epochs over 10,000 samples: RSS after each epoch and the peak.
+      const model = mlp();
+      const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+      const data = batches(SIZES.memorySamples, 128);
+      const perEpoch: number[] = [];
+      const t0 = now();
+      for (let e = 0; e < SIZES.memoryEpochs && now() - t0 < config.memoryCap; e++) {
+        for (const { x, y } of data) {
+          const loss = crossEntropyLoss(model.call(TensorNode.constant(x)), y);
+          opt.zeroGrad();
+          loss.backward();
+          opt.step();
+          loss.clear();
+        }
+        perEpoch.push(Number(rssMB().rss.toFixed(1)));
+      }
+      return { value: rssMB().peak, extra: { rssPerEpoch: perEpoch } };
+    },
+  });
+  emit({
+    framework: info.backend === 'native' ? 'vugrad-native' : 'vugrad-js',
+    version: `${version} (${info.backend}${info.blasCore ? ', OpenBLAS ' + info.blasCore : ''})`,
+    threads: getNumThreads(),
+    cells,
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
