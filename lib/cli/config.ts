@@ -27,6 +27,8 @@ export interface RunConfig {
   seed: number;
   final: boolean;
   raw: boolean;
+  /** Standardise image channels with the data set's mean and std (CIFAR-10; the course's tutorial does). */
+  normalize: boolean;
   data?: string;
   limit?: number;
   out?: string;
@@ -51,6 +53,7 @@ export interface TrainFlags {
   seed?: string;
   final?: boolean;
   raw?: boolean;
+  normalize?: boolean;
   data?: string;
   limit?: string;
   out?: string;
@@ -81,7 +84,7 @@ function positiveNumber(flag: string, value: string): number {
 }
 
 /** Defaults per data set: what trains well in a few epochs. */
-function datasetDefaults(dataset: DatasetName): Omit<RunConfig, 'dataset' | 'seed' | 'final' | 'raw'> {
+function datasetDefaults(dataset: DatasetName): Omit<RunConfig, 'dataset' | 'seed' | 'final' | 'raw' | 'normalize'> {
   switch (dataset) {
     case 'synth':
       return { model: 'mlp', hidden: [16], activation: 'relu', init: 'default', optimizer: 'adam', momentum: 0, lr: 0.01, batchSize: 128, epochs: 5, loss: 'ce', reduction: 'mean' };
@@ -123,6 +126,7 @@ export function resolveConfig(flags: TrainFlags): RunConfig {
     seed: 0,
     final: false,
     raw: false,
+    normalize: dataset === 'cifar10',
     ...datasetDefaults(dataset),
     ...(preset === 'course' ? courseDefaults(dataset) : {}),
     preset,
@@ -156,6 +160,8 @@ export function resolveConfig(flags: TrainFlags): RunConfig {
   }
   if (flags.final) c.final = true;
   if (flags.raw) c.raw = true;
+  if (flags.normalize !== undefined) c.normalize = flags.normalize;
+  if (c.normalize && dataset !== 'cifar10') throw new ConfigError(`--normalize: per-channel standardisation is for cifar10, not ${dataset}`);
   if (flags.data !== undefined) c.data = flags.data;
   if (flags.limit !== undefined) c.limit = positiveInt('--limit', flags.limit);
   if (flags.out !== undefined) c.out = flags.out;

@@ -39,6 +39,8 @@ function addModelFlags(cmd: Command): Command {
     .option('--seed <n>', 'random seed (initialisation, shuffling)')
     .option('--final', 'train on all training data and report the test set')
     .option('--raw', 'keep pixels in 0..255 (the course did)')
+    .option('--normalize', 'standardise image channels (default for cifar10)')
+    .option('--no-normalize', 'keep image channels in [0, 1]')
     .option('--limit <n>', 'use at most n samples per split')
     .addOption(new Option('--preset <name>', "'course': the course script's exact settings").choices(['course']));
 }

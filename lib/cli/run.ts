@@ -43,6 +43,7 @@ export function dataOptions(config: RunConfig) {
     limit: config.limit,
     seed: config.seed,
     flatten: config.model === 'mlp',
+    normalize: config.normalize,
   };
 }
 
