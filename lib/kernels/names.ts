@@ -138,6 +138,19 @@ export interface KernelTable {
   col2im(cols: FloatArray, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray): void;
 
   /**
+   * im2col for a batch, all images side by side: x is `[n, c, h, w]`, out is `[c * kh * kw, n * oh * ow]`, the
+   * columns of image i at `i * oh * ow` in every row. One gemm with the weight `[O, c*kh*kw]` then convolves
+   * the whole batch (giving `[O, n, oh*ow]`; see `swapAxes`).
+   */
+  im2colBatch(x: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray): void;
+
+  /** The adjoint of im2colBatch: accumulates `cols` (`[c*kh*kw, n*oh*ow]`) into `out` (`[n, c, h, w]`, not cleared first). */
+  col2imBatch(cols: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray): void;
+
+  /** Swaps the two leading axes: x is `[a, b, inner]`, out is `[b, a, inner]` (`[N, O, L]` <-> `[O, N, L]`). */
+  swapAxes(x: FloatArray, a: number, b: number, inner: number, out: FloatArray): void;
+
+  /**
    * Max-pooling over planes: x is `[planes, h, w]` (planes = batch * channels), out is `[planes, oh, ow]` with
    * `oh = floor((h - k) / stride) + 1`; `argmax` (same size as out) gets the flat index within the plane
    * (`y * w + x`) of the first maximum of each window.
@@ -176,6 +189,9 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'crossEntropyBackward',
   'im2col',
   'col2im',
+  'im2colBatch',
+  'col2imBatch',
+  'swapAxes',
   'maxPool2d',
   'maxPool2dBackward',
 ];

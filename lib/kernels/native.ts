@@ -38,6 +38,9 @@ export interface NativeBinding {
   crossEntropyBackward: KernelTable['crossEntropyBackward'];
   im2col: KernelTable['im2col'];
   col2im: KernelTable['col2im'];
+  im2colBatch: KernelTable['im2colBatch'];
+  col2imBatch: KernelTable['col2imBatch'];
+  swapAxes: KernelTable['swapAxes'];
   maxPool2d: KernelTable['maxPool2d'];
   maxPool2dBackward: KernelTable['maxPool2dBackward'];
   blasConfig(): string;
@@ -178,6 +181,9 @@ export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTa
     crossEntropyBackward: (p, t, scale, rows, cols, out) => b.crossEntropyBackward(p, t, scale, rows, cols, out),
     im2col: (x, c, h, w, kh, kw, s, p, out) => b.im2col(x, c, h, w, kh, kw, s, p, out),
     col2im: (cols, c, h, w, kh, kw, s, p, out) => b.col2im(cols, c, h, w, kh, kw, s, p, out),
+    im2colBatch: (x, n, c, h, w, kh, kw, s, p, out) => b.im2colBatch(x, n, c, h, w, kh, kw, s, p, out),
+    col2imBatch: (cols, n, c, h, w, kh, kw, s, p, out) => b.col2imBatch(cols, n, c, h, w, kh, kw, s, p, out),
+    swapAxes: (x, a, bb, inner, out) => (x.length < cut.reduce ? js : b).swapAxes(x, a, bb, inner, out),
     maxPool2d: (x, planes, h, w, k, s, out, am) => b.maxPool2d(x, planes, h, w, k, s, out, am),
     maxPool2dBackward: (g, am, planes, h, w, oh, ow, out) => b.maxPool2dBackward(g, am, planes, h, w, oh, ow, out),
   };

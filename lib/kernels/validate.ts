@@ -269,6 +269,30 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length('col2im', 'out', out, n.image, `c*h*w (${c}*${h}*${w})`);
       t.col2im(cols, c, h, w, kh, kw, stride, pad, out);
     },
+    im2colBatch(x, n, c, h, w, kh, kw, stride, pad, out) {
+      const K = 'im2colBatch';
+      size(K, 'n', n);
+      const g = conv(K, x, c, h, w, kh, kw, stride, pad, out);
+      length(K, 'x', x, n * g.image, `n*c*h*w (${n}*${c}*${h}*${w})`);
+      length(K, 'out', out, n * g.cols, `c*kh*kw*n*oh*ow (${c}*${kh}*${kw}*${n}*${g.oh}*${g.ow})`);
+      t.im2colBatch(x, n, c, h, w, kh, kw, stride, pad, out);
+    },
+    col2imBatch(cols, n, c, h, w, kh, kw, stride, pad, out) {
+      const K = 'col2imBatch';
+      size(K, 'n', n);
+      const g = conv(K, cols, c, h, w, kh, kw, stride, pad, out);
+      length(K, 'cols', cols, n * g.cols, `c*kh*kw*n*oh*ow (${c}*${kh}*${kw}*${n}*${g.oh}*${g.ow})`);
+      length(K, 'out', out, n * g.image, `n*c*h*w (${n}*${c}*${h}*${w})`);
+      t.col2imBatch(cols, n, c, h, w, kh, kw, stride, pad, out);
+    },
+    swapAxes(x, a, b, inner, out) {
+      const K = 'swapAxes';
+      size(K, 'a', a), size(K, 'b', b), size(K, 'inner', inner);
+      float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
+      length(K, 'x', x, a * b * inner, `a*b*inner (${a}*${b}*${inner})`);
+      length(K, 'out', out, a * b * inner, `a*b*inner (${a}*${b}*${inner})`);
+      t.swapAxes(x, a, b, inner, out);
+    },
     maxPool2d(x, planes, h, w, k, stride, out, argmax) {
       const K = 'maxPool2d';
       size(K, 'planes', planes), size(K, 'h', h), size(K, 'w', w), positive(K, 'k', k), positive(K, 'stride', stride);
@@ -323,7 +347,7 @@ function conv(
 ): { oh: number; ow: number; image: number; cols: number } {
   size(K, 'c', c), size(K, 'h', h), size(K, 'w', w), positive(K, 'kh', kh), positive(K, 'kw', kw);
   positive(K, 'stride', stride), size(K, 'pad', pad);
-  float(K, K === 'im2col' ? 'x' : 'cols', src), float(K, 'out', out), sameDType(K, src, 'out', out);
+  float(K, K.startsWith('im2col') ? 'x' : 'cols', src), float(K, 'out', out), sameDType(K, src, 'out', out);
   const oh = convOut(K, h, kh, stride, pad, 'h');
   const ow = convOut(K, w, kw, stride, pad, 'w');
   return { oh, ow, image: c * h * w, cols: c * kh * kw * oh * ow };

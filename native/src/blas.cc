@@ -2,6 +2,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "vugrad/blas.h"
 #include "vugrad/kernels.h"
@@ -28,6 +29,17 @@ inline void callGemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k
   cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// The thread count set through blasSetNumThreads (0: not set yet, use OpenBLAS's own).
+// NOTE: process-wide on purpose: it mirrors OpenBLAS's own process-wide setting (one per process, shared by
+// every worker thread); it is not per-addon-instance state.
+std::atomic<int> configuredThreads{0};
+
+// Below this much work (m*n*k multiply-adds) a gemm runs on one thread whatever the setting. Measured on the
+// 2-core EPYC (npm run bench): OpenBLAS splits gemms from 262,144 multiply-adds up, but waking and joining its
+// second thread cost more than it saved for every layer of the MLP and LeNet (6x784x75: 20 us on 1 thread,
+// 43 us on 2; 128x300x784: 0.70 ms vs 0.76 ms); only gemms of 1024^3 size gained.
+constexpr double kThreadedGemmMinWork = 134217728.0;  // 2^27
+
 }  // namespace
 
 template <typename T>
@@ -40,8 +52,12 @@ void gemm(bool transA, bool transB, int m, int n, int k, T alpha, const T* a, co
   }
   const int lda = transA ? m : k;  // A stored [k, m] when transposed, else [m, k]
   const int ldb = transB ? k : n;  // B stored [n, k] when transposed, else [k, n]
+  const int threads = configuredThreads.load(std::memory_order_relaxed);
+  const bool single = threads > 1 && static_cast<double>(m) * n * k < kThreadedGemmMinWork;
+  if (single) openblas_set_num_threads(1);
   callGemm(transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
            beta, c, n);
+  if (single) openblas_set_num_threads(threads);
 }
 
 template void gemm<float>(bool, bool, int, int, int, float, const float*, const float*, float, float*);
@@ -57,8 +73,14 @@ std::string blasCoreName() {
   return s ? std::string(s) : std::string();
 }
 
-int blasGetNumThreads() { return openblas_get_num_threads(); }
+int blasGetNumThreads() {
+  const int n = configuredThreads.load(std::memory_order_relaxed);
+  return n > 0 ? n : openblas_get_num_threads();
+}
 
-void blasSetNumThreads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
+void blasSetNumThreads(int n) {
+  configuredThreads.store(n < 1 ? 1 : n, std::memory_order_relaxed);
+  openblas_set_num_threads(n < 1 ? 1 : n);
+}
 
 }  // namespace vg

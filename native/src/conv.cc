@@ -6,17 +6,22 @@
 
 namespace vg {
 
+namespace {
+
+// im2col of one image into rows of length `ld` (ld = oh*ow for one image; n*oh*ow for image i of a batch).
 template <typename T>
-void im2col(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out) {
+void im2colRows(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out,
+                size_t ld) {
   const int64_t oh = convOutSize(h, kh, stride, pad);
   const int64_t ow = convOutSize(w, kw, stride, pad);
   const int64_t H = static_cast<int64_t>(h), W = static_cast<int64_t>(w), P = static_cast<int64_t>(pad);
   const int64_t S = static_cast<int64_t>(stride);
-  T* o = out;
+  size_t row = 0;
   for (size_t ch = 0; ch < c; ch++) {
     const T* xc = x + ch * h * w;
     for (size_t ky = 0; ky < kh; ky++) {
-      for (size_t kx = 0; kx < kw; kx++) {
+      for (size_t kx = 0; kx < kw; kx++, row++) {
+        T* o = out + row * ld;
         for (int64_t oy = 0; oy < oh; oy++, o += ow) {
           const int64_t iy = oy * S - P + static_cast<int64_t>(ky);
           if (iy < 0 || iy >= H) {
@@ -39,28 +44,74 @@ void im2col(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, size
   }
 }
 
+// col2im from rows of length `ld` into one image (the adjoint of im2colRows).
 template <typename T>
-void col2im(const T* cols, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out) {
+void col2imRows(const T* cols, size_t ld, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride,
+                size_t pad, T* out) {
   const int64_t oh = convOutSize(h, kh, stride, pad);
   const int64_t ow = convOutSize(w, kw, stride, pad);
   const int64_t H = static_cast<int64_t>(h), W = static_cast<int64_t>(w), P = static_cast<int64_t>(pad);
   const int64_t S = static_cast<int64_t>(stride);
-  const T* src = cols;
+  size_t row = 0;
   for (size_t ch = 0; ch < c; ch++) {
     T* oc = out + ch * h * w;
     for (size_t ky = 0; ky < kh; ky++) {
-      for (size_t kx = 0; kx < kw; kx++) {
+      for (size_t kx = 0; kx < kw; kx++, row++) {
+        const T* src = cols + row * ld;
         for (int64_t oy = 0; oy < oh; oy++, src += ow) {
           const int64_t iy = oy * S - P + static_cast<int64_t>(ky);
           if (iy < 0 || iy >= H) continue;
           T* orow = oc + iy * W;
           const int64_t ix0 = static_cast<int64_t>(kx) - P;
+          if (S == 1 && ix0 >= 0 && ix0 + ow <= W) {
+            T* d = orow + ix0;  // the common unpadded stride-1 row: a contiguous, vectorizable add
+            for (int64_t ox = 0; ox < ow; ox++) d[ox] += src[ox];
+            continue;
+          }
           for (int64_t ox = 0; ox < ow; ox++) {
             const int64_t ix = ox * S + ix0;
             if (ix >= 0 && ix < W) orow[ix] += src[ox];
           }
         }
       }
+    }
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void im2col(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out) {
+  const size_t l = static_cast<size_t>(convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
+  im2colRows(x, c, h, w, kh, kw, stride, pad, out, l);
+}
+
+template <typename T>
+void col2im(const T* cols, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out) {
+  const size_t l = static_cast<size_t>(convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
+  col2imRows(cols, l, c, h, w, kh, kw, stride, pad, out);
+}
+
+template <typename T>
+void im2colBatch(const T* x, size_t n, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad,
+                 T* out) {
+  const size_t l = static_cast<size_t>(convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
+  for (size_t i = 0; i < n; i++) im2colRows(x + i * c * h * w, c, h, w, kh, kw, stride, pad, out + i * l, n * l);
+}
+
+template <typename T>
+void col2imBatch(const T* cols, size_t n, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride,
+                 size_t pad, T* out) {
+  const size_t l = static_cast<size_t>(convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
+  for (size_t i = 0; i < n; i++) col2imRows(cols + i * l, n * l, c, h, w, kh, kw, stride, pad, out + i * c * h * w);
+}
+
+template <typename T>
+void swapAxes(const T* x, size_t a, size_t b, size_t inner, T* out) {
+  for (size_t i = 0; i < a; i++) {
+    for (size_t j = 0; j < b; j++) {
+      const T* s = x + (i * b + j) * inner;
+      std::copy(s, s + inner, out + (j * a + i) * inner);
     }
   }
 }
@@ -109,6 +160,9 @@ void maxPool2dBackward(const T* g, const int32_t* argmax, size_t planes, size_t 
 #define VG_INSTANTIATE(T)                                                                                 \
   template void im2col<T>(const T*, size_t, size_t, size_t, size_t, size_t, size_t, size_t, T*);          \
   template void col2im<T>(const T*, size_t, size_t, size_t, size_t, size_t, size_t, size_t, T*);          \
+  template void im2colBatch<T>(const T*, size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t, T*); \
+  template void col2imBatch<T>(const T*, size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t, T*); \
+  template void swapAxes<T>(const T*, size_t, size_t, size_t, T*);                                        \
   template void maxPool2d<T>(const T*, size_t, size_t, size_t, size_t, size_t, T*, int32_t*);             \
   template void maxPool2dBackward<T>(const T*, const int32_t*, size_t, size_t, size_t, size_t, size_t, T*);
 

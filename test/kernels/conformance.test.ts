@@ -386,6 +386,51 @@ for (const [backendName, table] of backends) {
         }
       });
 
+      test('im2colBatch and col2imBatch: the columns of every image side by side, as per-image im2col/col2im', () => {
+        const r = rng(15);
+        const configs = [
+          [1, 1, 1, 1, 1, 1, 1, 0], [3, 2, 5, 7, 3, 3, 1, 1], [4, 3, 8, 8, 5, 5, 1, 0], [2, 1, 6, 9, 2, 3, 2, 1],
+          [0, 2, 4, 4, 3, 3, 1, 1], [5, 0, 4, 4, 3, 3, 1, 1], [2, 6, 14, 14, 5, 5, 1, 0],
+        ];
+        for (const [n, c, h, w, kh, kw, s, p] of configs) {
+          const image = c * h * w;
+          const x = randArray(C, n * image, r);
+          const per = refIm2col(new C(image), c, h, w, kh, kw, s, p).length; // K * L
+          const rows = c * kh * kw;
+          const l = rows === 0 ? 0 : per / rows;
+          const want = new Array<number>(n * per);
+          for (let i = 0; i < n; i++) {
+            const ci = refIm2col(x.subarray(i * image, (i + 1) * image), c, h, w, kh, kw, s, p);
+            for (let row = 0; row < rows; row++) for (let j = 0; j < l; j++) want[row * n * l + i * l + j] = ci[row * l + j];
+          }
+          const cols = new C(n * per).fill(NaN);
+          K.im2colBatch(x, n, c, h, w, kh, kw, s, p, cols);
+          expectClose(cols, want, 0, `im2colBatch ${[n, c, h, w, kh, kw, s, p]}`);
+          const g = randArray(C, n * per, r);
+          const img = randArray(C, n * image, r);
+          const wantImg: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const gi = new C(per);
+            for (let row = 0; row < rows; row++) for (let j = 0; j < l; j++) gi[row * l + j] = g[row * n * l + i * l + j];
+            wantImg.push(...refCol2im(gi, c, h, w, kh, kw, s, p, img.subarray(i * image, (i + 1) * image)));
+          }
+          K.col2imBatch(g, n, c, h, w, kh, kw, s, p, img);
+          expectClose(img, wantImg, tol * 4, `col2imBatch ${[n, c, h, w, kh, kw, s, p]}`);
+        }
+      });
+
+      test('swapAxes: [a, b, inner] -> [b, a, inner], degenerate sizes included', () => {
+        const r = rng(16);
+        for (const [a, b, inner] of [[1, 1, 1], [2, 3, 4], [64, 6, 784], [3, 1, 5], [1, 4, 2], [0, 3, 2], [5, 7, 1], [4, 2, 0]]) {
+          const x = randArray(C, a * b * inner, r);
+          const out = new C(x.length).fill(NaN);
+          K.swapAxes(x, a, b, inner, out);
+          const want = new Array<number>(x.length);
+          for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) for (let k = 0; k < inner; k++) want[(j * a + i) * inner + k] = x[(i * b + j) * inner + k];
+          expectClose(out, want, 0, `swapAxes ${[a, b, inner]}`);
+        }
+      });
+
       test('maxPool2d and maxPool2dBackward: first maximum on ties, overlapping windows accumulate', () => {
         const r = rng(14);
         for (const [planes, h, w, k, s] of [[1, 2, 2, 2, 2], [3, 6, 6, 2, 2], [2, 7, 5, 3, 2], [1, 4, 4, 3, 1], [0, 4, 4, 2, 2], [2, 1, 9, 1, 1], [128, 28, 28, 2, 2]]) {
@@ -454,6 +499,12 @@ for (const [backendName, table] of backends) {
         ['maxPool2d', () => K.maxPool2d(f32(16), 1, 4, 4, 5, 1, f32(0), new Int32Array(0))],
         ['maxPool2dBackward', () => K.maxPool2dBackward(f32(4), Int32Array.of(0, 1, 2, 16), 1, 4, 4, 2, 2, f32(16))],
         ['maxPool2dBackward', () => K.maxPool2dBackward(f32(4), Int32Array.of(0, 1, 2, 3), 1, 4, 4, 2, 2, f32(15))],
+        ['im2colBatch', () => K.im2colBatch(f32(32), 2, 1, 4, 4, 3, 3, 1, 0, f32(36))],
+        ['im2colBatch', () => K.im2colBatch(f32(32), 2, 1, 4, 4, 3, 3, 1, 0, f64(72))],
+        ['col2imBatch', () => K.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 1, 0, f32(16))],
+        ['col2imBatch', () => K.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 0, 0, f32(32))],
+        ['swapAxes', () => K.swapAxes(f32(24), 2, 3, 4, f32(23))],
+        ['swapAxes', () => K.swapAxes(f32(24), 2, 3.5, 4, f32(24))],
       ];
       for (const [name, thunk] of bad) {
         let err: unknown = null;
@@ -493,6 +544,10 @@ const direct = tables.native ? loadNative().binding : null;
       () => b.maxPool2dBackward(f32(4), Int32Array.of(0, 1, 2, 99), 1, 4, 4, 2, 2, f32(16)),
       () => b.im2col(f32(16), 1, 4, 4, 3, 3, 1, 0, f32(35)),
       () => b.col2im(f32(36), 1, 4, 4, 9, 9, 1, 0, f32(16)),
+      () => b.im2colBatch(f32(32), 2, 1, 4, 4, 3, 3, 1, 0, f32(36)),
+      () => b.col2imBatch(f32(72), 2, 1, 4, 4, 9, 9, 1, 0, f32(32)),
+      () => b.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 1, 0, new Float64Array(32) as unknown as Float32Array),
+      () => b.swapAxes(f32(24), 2, 3, 4, f32(25)),
       () => b.maxAxis(f32(0), 2, 0, 3, f32(6), new Int32Array(6)),
       () => (b.sumAll as (...a: unknown[]) => unknown)(),
       () => b.setNumThreads(0),

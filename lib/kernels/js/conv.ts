@@ -16,15 +16,33 @@ export function im2col(
   pad: number,
   out: FloatArray,
 ): void {
+  im2colAt(x, 0, c, h, w, kh, kw, stride, pad, out, 0, convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
+}
+
+/** im2col of the image at `x[x0...]` into rows of length `ld` of `out`, starting at `out[o0]`. */
+function im2colAt(
+  x: FloatArray,
+  x0: number,
+  c: number,
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  stride: number,
+  pad: number,
+  out: FloatArray,
+  o0: number,
+  ld: number,
+): void {
   const oh = convOutSize(h, kh, stride, pad);
   const ow = convOutSize(w, kw, stride, pad);
-  const plane = oh * ow;
+  const plane = ld;
   let row = 0;
   for (let ch = 0; ch < c; ch++) {
-    const xc = ch * h * w;
+    const xc = x0 + ch * h * w;
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++, row++) {
-        const ob = row * plane;
+        const ob = o0 + row * plane;
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * stride - pad + ky;
           const o = ob + oy * ow;
@@ -54,15 +72,32 @@ export function col2im(
   pad: number,
   out: FloatArray,
 ): void {
+  col2imAt(cols, 0, convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad), c, h, w, kh, kw, stride, pad, out, 0);
+}
+
+/** col2im from rows of length `ld` of `cols` (starting at `cols[c0]`) into the image at `out[x0...]`. */
+function col2imAt(
+  cols: FloatArray,
+  c0: number,
+  ld: number,
+  c: number,
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  stride: number,
+  pad: number,
+  out: FloatArray,
+  x0: number,
+): void {
   const oh = convOutSize(h, kh, stride, pad);
   const ow = convOutSize(w, kw, stride, pad);
-  const plane = oh * ow;
   let row = 0;
   for (let ch = 0; ch < c; ch++) {
-    const xc = ch * h * w;
+    const xc = x0 + ch * h * w;
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++, row++) {
-        const cb = row * plane;
+        const cb = c0 + row * ld;
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * stride - pad + ky;
           if (iy < 0 || iy >= h) continue;
@@ -130,5 +165,32 @@ export function maxPool2dBackward(
     const gb = p * plane;
     const xb = p * h * w;
     for (let o = 0; o < plane; o++) out[xb + argmax[gb + o]] += g[gb + o];
+  }
+}
+
+/** im2col of a batch `[n, c, h, w]` into `[c*kh*kw, n*oh*ow]` (image i's columns at i*oh*ow in every row). */
+export function im2colBatch(
+  x: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray,
+): void {
+  const l = convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad);
+  for (let i = 0; i < n; i++) im2colAt(x, i * c * h * w, c, h, w, kh, kw, stride, pad, out, i * l, n * l);
+}
+
+/** The adjoint of im2colBatch: accumulates `[c*kh*kw, n*oh*ow]` columns into `[n, c, h, w]`. */
+export function col2imBatch(
+  cols: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray,
+): void {
+  const l = convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad);
+  for (let i = 0; i < n; i++) col2imAt(cols, i * l, n * l, c, h, w, kh, kw, stride, pad, out, i * c * h * w);
+}
+
+/** `[a, b, inner]` -> `[b, a, inner]`. */
+export function swapAxes(x: FloatArray, a: number, b: number, inner: number, out: FloatArray): void {
+  for (let i = 0; i < a; i++) {
+    for (let j = 0; j < b; j++) {
+      const src = (i * b + j) * inner;
+      const dst = (j * a + i) * inner;
+      for (let k = 0; k < inner; k++) out[dst + k] = x[src + k];
+    }
   }
 }

@@ -1,7 +1,7 @@
 /** The complete pure-TypeScript kernel table: the reference every other backend is checked against. */
 import type { KernelTable } from '../names';
 import { axpby, axpy, binary, binaryScalar, fill, unary, unaryBackward } from './elementwise';
-import { col2im, im2col, maxPool2d, maxPool2dBackward } from './conv';
+import { col2im, col2imBatch, im2col, im2colBatch, maxPool2d, maxPool2dBackward, swapAxes } from './conv';
 import { gemm } from './gemm';
 import {
   broadcastAxis,
@@ -45,6 +45,9 @@ export const jsKernels: KernelTable = {
   crossEntropyBackward,
   im2col,
   col2im,
+  im2colBatch,
+  col2imBatch,
+  swapAxes,
   maxPool2d,
   maxPool2dBackward,
 };

@@ -61,6 +61,15 @@ template <typename T>
 void im2col(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out);
 template <typename T>
 void col2im(const T* cols, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out);
+// A batch [n, c, h, w] <-> columns [c*kh*kw, n*oh*ow] (image i's columns at i*oh*ow in every row).
+template <typename T>
+void im2colBatch(const T* x, size_t n, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad,
+                 T* out);
+template <typename T>
+void col2imBatch(const T* cols, size_t n, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride,
+                 size_t pad, T* out);
+// [a, b, inner] -> [b, a, inner].
+template <typename T> void swapAxes(const T* x, size_t a, size_t b, size_t inner, T* out);
 template <typename T>
 void maxPool2d(const T* x, size_t planes, size_t h, size_t w, size_t k, size_t stride, T* out, int32_t* argmax);
 template <typename T>
