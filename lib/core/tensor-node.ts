@@ -32,6 +32,9 @@ export class TensorNode {
   name?: string;
   requiresGrad: boolean;
   private _grad: NDArray | null = null;
+  // NOTE: zeroGrad only marks the gradient buffer stale; it is zeroed when read (`grad`), or overwritten by the
+  // next backward (one copy instead of a fill and an add). Saves two passes over every parameter per batch.
+  private _gradStale = false;
 
   constructor(value: NDArray, options: TensorNodeOptions = {}) {
     if (!(value instanceof NDArray)) throw new TypeError('TensorNode: value must be an NDArray (use NDArray.from)');
@@ -49,6 +52,10 @@ export class TensorNode {
   /** The gradient of the loss with respect to this node's value: zeros until backward has reached it. */
   get grad(): NDArray {
     if (this._grad === null) this._grad = NDArray.zeros(this.value.shape, this.value.dtype);
+    else if (this._gradStale) {
+      kernels.fill(this._grad.data, 0);
+      this._gradStale = false;
+    }
     return this._grad;
   }
 
@@ -59,6 +66,7 @@ export class TensorNode {
       );
     }
     this._grad = g;
+    this._gradStale = false;
   }
 
   /** True when backward has stored a gradient here (or `grad` was read) since the last zeroGrad. */
@@ -120,7 +128,7 @@ export class TensorNode {
     for (let i = order.length - 1; i >= 0; i--) {
       const node = order[i];
       const source = node.source;
-      if (source === null || node._grad === null) continue;
+      if (source === null || node._grad === null || node._gradStale) continue;
       const grads = source.op.backward(source.context, node._grad);
       const inputs = source.inputs;
       for (let j = 0; j < inputs.length; j++) {
@@ -132,9 +140,15 @@ export class TensorNode {
 
   /** Resets to zero the gradient of this node and of every node behind it (each visited once). */
   zeroGrad(): void {
-    for (const node of reachable(this)) {
-      if (node._grad !== null) node._grad.data.fill(0);
-    }
+    for (const node of reachable(this)) node.resetGrad();
+  }
+
+  /**
+   * Resets this node's gradient to zero, keeping its buffer (PyTorch's `zero_grad(set_to_none=False)` for one
+   * tensor). Lazy: the buffer is zeroed when `grad` is next read, or overwritten by the next backward.
+   */
+  resetGrad(): void {
+    if (this._grad !== null) this._gradStale = true;
   }
 
   /**
@@ -161,8 +175,8 @@ export class TensorNode {
 }
 
 function accumulate(node: TensorNode, g: NDArray, owned: Set<FloatArray>): void {
-  // NOTE: reaching into the private field keeps `grad`'s getter from allocating zeros we would add to.
-  const self = node as unknown as { _grad: NDArray | null };
+  // NOTE: reaching into the private fields keeps `grad`'s getter from allocating zeros we would add to.
+  const self = node as unknown as { _grad: NDArray | null; _gradStale: boolean };
   if (!sameShape(g.shape, node.value.shape)) {
     throw new Error(
       `backward: ${node.source ? node.source.op.name + ' output' : 'a node'} of shape ${shapeString(node.value.shape)} ` +
@@ -171,6 +185,9 @@ function accumulate(node: TensorNode, g: NDArray, owned: Set<FloatArray>): void 
   }
   if (self._grad === null) {
     self._grad = owned.has(g.data) ? g.copy() : g;
+  } else if (self._gradStale) {
+    self._grad.data.set(g.data); // zero + g, in the buffer zeroGrad kept
+    self._gradStale = false;
   } else {
     kernels.axpy(1, g.data, self._grad.data);
   }

@@ -68,6 +68,13 @@ export interface KernelTable {
   /** `out[i] = alpha * x[i] + beta * y[i]`. `out` may alias x or y. */
   axpby(alpha: number, x: FloatArray, beta: number, y: FloatArray, out: FloatArray): void;
 
+  /**
+   * One SGD-with-momentum update, fused (`torch.optim.SGD` after its first step):
+   * `buf = momentum * buf + (1 - dampening) * g`, then `param -= lr * (nesterov ? g + momentum * buf : buf)`.
+   * Updates `param` and `buf` in place; one pass instead of two or three axpy calls.
+   */
+  sgdMomentum(param: FloatArray, grad: FloatArray, buf: FloatArray, lr: number, momentum: number, dampening: number, nesterov: boolean): void;
+
   /** `out[i] = value`. */
   fill(out: FloatArray, value: number): void;
 
@@ -172,6 +179,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'binaryScalar',
   'axpy',
   'axpby',
+  'sgdMomentum',
   'fill',
   'sumAll',
   'dot',

@@ -21,6 +21,7 @@ export interface NativeBinding {
   binaryScalar(op: number, a: FloatArray, s: number, out: FloatArray): void;
   axpy(alpha: number, x: FloatArray, y: FloatArray): void;
   axpby(alpha: number, x: FloatArray, beta: number, y: FloatArray, out: FloatArray): void;
+  sgdMomentum(param: FloatArray, grad: FloatArray, buf: FloatArray, lr: number, momentum: number, dampening: number, nesterov: number): void;
   fill(out: FloatArray, value: number): void;
   sumAll(x: FloatArray): number;
   dot(a: FloatArray, b: FloatArray): number;
@@ -154,6 +155,10 @@ export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTa
     axpby(alpha, x, beta, y, out) {
       if (x.length < cut.cheapElementwise) return js.axpby(alpha, x, beta, y, out);
       b.axpby(alpha, x, beta, y, out);
+    },
+    sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov) {
+      if (param.length < cut.cheapElementwise) return js.sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov);
+      b.sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov ? 1 : 0);
     },
     fill(out, value) {
       if (out.length < cut.cheapElementwise) return js.fill(out, value);

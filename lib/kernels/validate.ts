@@ -154,6 +154,15 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length(K, 'y', y, x.length, 'x.length'), length(K, 'out', out, x.length, 'x.length');
       t.axpby(alpha, x, beta, y, out);
     },
+    sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov) {
+      const K = 'sgdMomentum';
+      num(K, 'lr', lr), num(K, 'momentum', momentum), num(K, 'dampening', dampening);
+      if (typeof nesterov !== 'boolean') throw new TypeError(`${K}: 'nesterov' must be a boolean, got ${typeof nesterov}`);
+      float(K, 'param', param), float(K, 'grad', grad), float(K, 'buf', buf);
+      sameDType(K, param, 'grad', grad), sameDType(K, param, 'buf', buf);
+      length(K, 'grad', grad, param.length, 'param.length'), length(K, 'buf', buf, param.length, 'param.length');
+      t.sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov);
+    },
     fill(out, value) {
       float('fill', 'out', out), num('fill', 'value', value);
       t.fill(out, value);

@@ -13,7 +13,7 @@ import { NDArray, allocate, shapeString, type DType, type FloatArray } from '../
 import { Op, type Context, type Grads } from '../core/op';
 import type { TensorNode } from '../core/tensor-node';
 import { kernels } from '../kernels';
-import { checkRank, like } from './util';
+import { checkRank, like, uninitialized } from './util';
 
 /** Output size of a convolution or pooling along one axis: `floor((size + 2 pad - k) / stride) + 1`. */
 export function convOutputSize(size: number, kernel: number, stride = 1, padding = 0): number {
@@ -110,7 +110,7 @@ export class Conv2dFunction extends Op {
     }
     const k = c * kh * kw;
     const l = oh * ow;
-    const out = like(x, [n, o, oh, ow]);
+    const out = uninitialized(x, [n, o, oh, ow]); // swapAxes writes every value
     const image = c * h * w;
     const chunk = chunkSize(n, k * l);
     const cols = scratch('cols', x.dtype, k * chunk * l);
@@ -142,7 +142,7 @@ export class Conv2dFunction extends Op {
     let gb: NDArray | null = null;
     if (needX || needW) {
       if (needX) gx = like(x);
-      if (needW) gw = like(weight);
+      if (needW) gw = n > 0 ? uninitialized(weight) : like(weight); // the first chunk's gemm has beta = 0
       const image = c * h * w;
       const chunk = chunkSize(n, k * l);
       const gT = scratch('yT', x.dtype, o * chunk * l);
@@ -166,7 +166,7 @@ export class Conv2dFunction extends Op {
       }
     }
     if (needB) {
-      gb = like(g, [o]);
+      gb = uninitialized(g, [o]);
       // Sum over images first (long contiguous rows), then over the positions of the one remaining plane.
       const plane = scratch('plane', g.dtype, o * l);
       kernels.sumAxis(g.data, 1, n, o * l, plane);
@@ -196,7 +196,7 @@ export class MaxPool2dFunction extends Op {
     const ow = convOutputSize(w, k, stride);
     if (oh < 1 || ow < 1) throw new RangeError(`maxpool2d: window ${k} does not fit input ${h}x${w}`);
     const planes = x.size / (h * w);
-    const out = like(x, [...x.shape.slice(0, -2), oh, ow]);
+    const out = uninitialized(x, [...x.shape.slice(0, -2), oh, ow]);
     const argmax = new Int32Array(out.size);
     kernels.maxPool2d(x.data, planes, h, w, k, stride, out.data, argmax);
     context.shape = x.shape;

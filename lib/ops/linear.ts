@@ -9,7 +9,7 @@ import { NDArray, shapeString } from '../core/ndarray';
 import { Op, type Context, type Grads } from '../core/op';
 import type { TensorNode } from '../core/tensor-node';
 import { kernels } from '../kernels';
-import { like } from './util';
+import { like, uninitialized } from './util';
 
 /**
  * `Y = X W^T + b` for X `[..., in]` (every leading axis is batch), weight W `[out, in]` and an optional bias
@@ -34,7 +34,7 @@ export class LinearFunction extends Op {
       throw new RangeError(`linear: bias must have shape [${outF}], got ${shapeString(bias.shape)}`);
     }
     const rows = inF === 0 ? x.size : x.size / inF;
-    const y = like(x, [...x.shape.slice(0, -1), outF]);
+    const y = uninitialized(x, [...x.shape.slice(0, -1), outF]); // broadcast and/or gemm (beta 0) write it all
     if (bias !== undefined) kernels.broadcastAxis(bias.data, 1, rows, outF, y.data); // every row starts as b
     kernels.gemm(false, true, rows, outF, inF, 1, x.data, weight.data, bias !== undefined ? 1 : 0, y.data);
     context.x = x;
@@ -53,15 +53,15 @@ export class LinearFunction extends Op {
     let gw: NDArray | null = null;
     let gb: NDArray | null = null;
     if (needX) {
-      gx = like(x);
+      gx = uninitialized(x);
       kernels.gemm(false, false, rows, inF, outF, 1, g.data, weight.data, 0, gx.data); // G W
     }
     if (needW) {
-      gw = like(weight);
+      gw = uninitialized(weight);
       kernels.gemm(true, false, outF, inF, rows, 1, g.data, x.data, 0, gw.data); // G^T X
     }
     if (needB) {
-      gb = like(g, [outF]);
+      gb = uninitialized(g, [outF]);
       kernels.sumAxis(g.data, 1, rows, outF, gb.data); // sum of G over rows
     }
     return context.needsInputGrad.length === 3 ? [gx, gw, gb] : [gx, gw];

@@ -5,7 +5,7 @@
 import { NDArray } from '../core/ndarray';
 import { Op, type Context, type Grads } from '../core/op';
 import { kernels } from '../kernels';
-import { checkRank, like, toIndices } from './util';
+import { checkRank, like, toIndices, uninitialized } from './util';
 
 /**
  * Row-wise softmax, `Y_ij = exp(X_ij) / sum_k exp(X_ik)`.
@@ -74,8 +74,8 @@ export class CrossEntropy extends Op {
     }
     if (reduction === 'mean' && rows === 0) throw new RangeError('cross_entropy: the mean over an empty batch is undefined');
     const targets = toIndices('cross_entropy', options.targets, rows, cols);
-    const losses = like(x, [rows]);
-    const probs = like(x);
+    const losses = uninitialized(x, [rows]);
+    const probs = uninitialized(x);
     kernels.crossEntropy(x.data, rows, cols, targets, losses.data, probs.data);
     context.probs = probs;
     context.targets = targets;
@@ -88,7 +88,7 @@ export class CrossEntropy extends Op {
     const probs = context.probs as NDArray;
     const [rows, cols] = probs.shape;
     const scale = NDArray.full([rows], g.data[0] * (context.scale as number), g.dtype);
-    const gx = like(probs);
+    const gx = uninitialized(probs);
     kernels.crossEntropyBackward(probs.data, context.targets as Int32Array, scale.data, rows, cols, gx.data);
     return [gx];
   }

@@ -8,14 +8,14 @@
 import type { NDArray } from '../core/ndarray';
 import { Op, type Context, type Grads } from '../core/op';
 import { kernels, type UnaryOp } from '../kernels';
-import { like } from './util';
+import { uninitialized } from './util';
 
 /** Shared body of the elementwise functions: subclasses name their kernel. */
 export abstract class ElementwiseFunction extends Op {
   static readonly kernel: UnaryOp;
 
   static override forward(context: Context, x: NDArray): NDArray {
-    const out = like(x);
+    const out = uninitialized(x);
     kernels.unary(this.kernel, x.data, out.data);
     context.x = x;
     context.y = out;
@@ -23,7 +23,7 @@ export abstract class ElementwiseFunction extends Op {
   }
 
   static override backward(context: Context, g: NDArray): Grads {
-    const gx = like(g);
+    const gx = uninitialized(g);
     kernels.unaryBackward(this.kernel, (context.x as NDArray).data, (context.y as NDArray).data, g.data, gx.data);
     return [gx];
   }

@@ -1,9 +1,17 @@
 /** Small helpers shared by the ops: allocation in the shape of an input, and argument checks. */
-import { NDArray, sameShape, shapeString } from '../core/ndarray';
+import { NDArray, allocateUninitialized, sameShape, shapeString, shapeSize } from '../core/ndarray';
 
 /** A zero array with the shape and dtype of `x` (or another shape, same dtype). */
 export function like(x: NDArray, shape: readonly number[] = x.shape): NDArray {
   return NDArray.zeros(shape, x.dtype);
+}
+
+/**
+ * An array with the shape and dtype of `x` (or another shape) whose contents are unspecified: only for outputs
+ * the next kernel call overwrites entirely (gemm with beta = 0, unary, softmax, ...). Cheaper than `like`.
+ */
+export function uninitialized(x: NDArray, shape: readonly number[] = x.shape): NDArray {
+  return new NDArray(allocateUninitialized(x.dtype, shapeSize(shape)), shape);
 }
 
 export function checkSameShape(op: string, a: NDArray, b: NDArray): void {

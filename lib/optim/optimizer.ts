@@ -113,7 +113,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
 
   /** Sets every parameter's gradient to zero, keeping its buffer (PyTorch's `zero_grad(set_to_none=False)`). */
   zeroGrad(): void {
-    for (const p of this.params) if (p.hasGrad) kernels.fill(p.grad.data, 0);
+    for (const p of this.params) p.resetGrad();
   }
 
   /** The optimizer's state and options as plain data (see `OptimizerStateDict`). */

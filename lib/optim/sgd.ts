@@ -71,14 +71,15 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
         // The first step (or momentum switched on later) starts the buffer at g, as PyTorch's clone.
         buf = (st as { momentumBuffer: FloatArray }).momentumBuffer = buf ?? zerosLike(g);
         buf.set(g);
+        if (nesterov) {
+          kernels.axpy(-lr, g, p);
+          kernels.axpy(-lr * momentum, buf, p);
+        } else {
+          kernels.axpy(-lr, buf, p);
+        }
       } else {
-        kernels.axpby(1 - dampening, g, momentum, buf, buf);
-      }
-      if (nesterov) {
-        kernels.axpy(-lr, g, p);
-        kernels.axpy(-lr * momentum, buf, p);
-      } else {
-        kernels.axpy(-lr, buf, p);
+        // One fused pass over param, grad and buffer (was axpby + one or two axpy).
+        kernels.sgdMomentum(p, g, buf, lr, momentum, dampening, nesterov);
       }
     } else {
       kernels.axpy(-lr, g, p);

@@ -139,6 +139,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("binaryScalar", &VugradAddon::BinaryScalar),
                              InstanceMethod("axpy", &VugradAddon::Axpy),
                              InstanceMethod("axpby", &VugradAddon::Axpby),
+                             InstanceMethod("sgdMomentum", &VugradAddon::SgdMomentum),
                              InstanceMethod("fill", &VugradAddon::Fill),
                              InstanceMethod("sumAll", &VugradAddon::SumAll),
                              InstanceMethod("dot", &VugradAddon::Dot),
@@ -290,6 +291,25 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     byDType(x.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
       vg::axpby<T>(static_cast<T>(alpha), ptr<T>(x), static_cast<T>(beta), ptr<T>(y), ptr<T>(out), x.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov 0|1)
+  Napi::Value SgdMomentum(const Info& info) {
+    const char* K = "sgdMomentum";
+    const FloatArg param = floatArg(info, 0, K, "param"), grad = floatArg(info, 1, K, "grad"), buf = floatArg(info, 2, K, "buf");
+    const double lr = numberArg(info, 3, K, "lr"), momentum = numberArg(info, 4, K, "momentum");
+    const double dampening = numberArg(info, 5, K, "dampening"), nesterov = numberArg(info, 6, K, "nesterov");
+    sameDType(info, K, param, grad, "grad");
+    sameDType(info, K, param, buf, "buf");
+    expectLength(info, K, "grad", grad.length, param.length);
+    expectLength(info, K, "buf", buf.length, param.length);
+    byDType(param.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::sgdMomentum<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(buf), static_cast<T>(lr), static_cast<T>(momentum),
+                         static_cast<T>(dampening), nesterov != 0, param.length);
       return 0;
     });
     return info.Env().Undefined();

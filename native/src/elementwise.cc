@@ -158,6 +158,24 @@ void axpby(T alpha, const T* x, T beta, const T* y, T* out, size_t n) {
 }
 
 template <typename T>
+void sgdMomentum(T* param, const T* grad, T* buf, T lr, T momentum, T dampening, bool nesterov, size_t n) {
+  const T keep = T(1) - dampening;
+  if (nesterov) {
+    for (size_t i = 0; i < n; i++) {
+      const T b = momentum * buf[i] + keep * grad[i];
+      buf[i] = b;
+      param[i] -= lr * (grad[i] + momentum * b);
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      const T b = momentum * buf[i] + keep * grad[i];
+      buf[i] = b;
+      param[i] -= lr * b;
+    }
+  }
+}
+
+template <typename T>
 void fill(T* out, T value, size_t n) {
   std::fill(out, out + n, value);
 }
@@ -198,6 +216,7 @@ double dot(const T* a, const T* b, size_t n) {
   template void binaryScalar<T>(BinaryOp, const T*, T, T*, size_t);            \
   template void axpy<T>(T, const T*, T*, size_t);                              \
   template void axpby<T>(T, const T*, T, const T*, T*, size_t);                \
+  template void sgdMomentum<T>(T*, const T*, T*, T, T, T, bool, size_t);         \
   template void fill<T>(T*, T, size_t);                                        \
   template double sumAll<T>(const T*, size_t);                                 \
   template double dot<T>(const T*, const T*, size_t);

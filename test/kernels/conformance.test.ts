@@ -198,6 +198,22 @@ for (const [backendName, table] of backends) {
         }
       });
 
+      test('sgdMomentum: plain, dampened and Nesterov updates of param and buffer', () => {
+        const r = rng(17);
+        for (const n of SIZES) {
+          for (const [lr, momentum, dampening, nesterov] of [[0.1, 0.9, 0, false], [0.05, 0.5, 0.3, false], [0.01, 0.9, 0, true]] as const) {
+            const p = randArray(C, n, r);
+            const g = randArray(C, n, r);
+            const buf = randArray(C, n, r);
+            const wantBuf = Array.from(buf, (b, i) => momentum * b + (1 - dampening) * g[i]);
+            const wantP = Array.from(p, (v, i) => v - lr * (nesterov ? g[i] + momentum * wantBuf[i] : wantBuf[i]));
+            K.sgdMomentum(p, g, buf, lr, momentum, dampening, nesterov);
+            expectClose(buf, wantBuf, tol, `sgdMomentum buf n=${n}`);
+            expectClose(p, wantP, tol, `sgdMomentum param n=${n} nesterov=${nesterov}`);
+          }
+        }
+      });
+
       test('axpy, axpby (aliased), fill, sumAll, dot', () => {
         const r = rng(6);
         for (const n of SIZES) {
@@ -504,6 +520,8 @@ for (const [backendName, table] of backends) {
         ['col2imBatch', () => K.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 1, 0, f32(16))],
         ['col2imBatch', () => K.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 0, 0, f32(32))],
         ['swapAxes', () => K.swapAxes(f32(24), 2, 3, 4, f32(23))],
+        ['sgdMomentum', () => K.sgdMomentum(f32(200), f32(200), f32(199), 0.1, 0.9, 0, false)],
+        ['sgdMomentum', () => K.sgdMomentum(f32(200), f64(200), f32(200), 0.1, 0.9, 0, false)],
         ['swapAxes', () => K.swapAxes(f32(24), 2, 3.5, 4, f32(24))],
       ];
       for (const [name, thunk] of bad) {
@@ -548,6 +566,7 @@ const direct = tables.native ? loadNative().binding : null;
       () => b.col2imBatch(f32(72), 2, 1, 4, 4, 9, 9, 1, 0, f32(32)),
       () => b.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 1, 0, new Float64Array(32) as unknown as Float32Array),
       () => b.swapAxes(f32(24), 2, 3, 4, f32(25)),
+      () => b.sgdMomentum(f32(8), f32(8), f32(7), 0.1, 0.9, 0, 0),
       () => b.maxAxis(f32(0), 2, 0, 3, f32(6), new Int32Array(6)),
       () => (b.sumAll as (...a: unknown[]) => unknown)(),
       () => b.setNumThreads(0),

@@ -147,6 +147,18 @@ export function axpby(alpha: number, x: FloatArray, beta: number, y: FloatArray,
   for (let i = 0; i < n; i++) out[i] = alpha * x[i] + beta * y[i];
 }
 
+export function sgdMomentum(
+  param: FloatArray, grad: FloatArray, buf: FloatArray, lr: number, momentum: number, dampening: number, nesterov: boolean,
+): void {
+  const n = param.length;
+  const keep = 1 - dampening;
+  for (let i = 0; i < n; i++) {
+    const b = momentum * buf[i] + keep * grad[i];
+    buf[i] = b;
+    param[i] -= lr * (nesterov ? grad[i] + momentum * b : b);
+  }
+}
+
 export function fill(out: FloatArray, value: number): void {
   out.fill(value);
 }

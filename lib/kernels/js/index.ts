@@ -1,6 +1,6 @@
 /** The complete pure-TypeScript kernel table: the reference every other backend is checked against. */
 import type { KernelTable } from '../names';
-import { axpby, axpy, binary, binaryScalar, fill, unary, unaryBackward } from './elementwise';
+import { axpby, axpy, binary, binaryScalar, fill, sgdMomentum, unary, unaryBackward } from './elementwise';
 import { col2im, col2imBatch, im2col, im2colBatch, maxPool2d, maxPool2dBackward, swapAxes } from './conv';
 import { gemm } from './gemm';
 import {
@@ -28,6 +28,7 @@ export const jsKernels: KernelTable = {
   binaryScalar,
   axpy,
   axpby,
+  sgdMomentum,
   fill,
   sumAll,
   dot,

@@ -28,6 +28,9 @@ template <typename T> void binary(BinaryOp op, const T* a, const T* b, T* out, s
 template <typename T> void binaryScalar(BinaryOp op, const T* a, T s, T* out, size_t n);
 template <typename T> void axpy(T alpha, const T* x, T* y, size_t n);
 template <typename T> void axpby(T alpha, const T* x, T beta, const T* y, T* out, size_t n);
+// SGD with momentum, fused: buf = momentum buf + (1 - dampening) g; param -= lr (nesterov ? g + momentum buf : buf).
+template <typename T>
+void sgdMomentum(T* param, const T* grad, T* buf, T lr, T momentum, T dampening, bool nesterov, size_t n);
 template <typename T> void fill(T* out, T value, size_t n);
 template <typename T> double sumAll(const T* x, size_t n);
 template <typename T> double dot(const T* a, const T* b, size_t n);
