@@ -23,8 +23,10 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags": ["-O3", "<!@(pkg-config --cflags openblas)"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "<!@(pkg-config --cflags openblas)"],
+      # -fno-trapping-math: we never enable FP exceptions, and it lets gcc vectorize loops with selects
+      # (the float32 sigmoid: 4 floats per instruction instead of a libm call per element).
+      "cflags": ["-O3", "-fno-trapping-math", "<!@(pkg-config --cflags openblas)"],
+      "cflags_cc": ["-O3", "-fno-trapping-math", "-std=c++17", "-fexceptions", "<!@(pkg-config --cflags openblas)"],
       "conditions": [
         ["openblas_static==1", {
           "libraries": [

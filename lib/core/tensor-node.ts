@@ -32,8 +32,8 @@ export class TensorNode {
   name?: string;
   requiresGrad: boolean;
   private _grad: NDArray | null = null;
-  // NOTE: zeroGrad only marks the gradient buffer stale; it is zeroed when read (`grad`), or overwritten by the
-  // next backward (one copy instead of a fill and an add). Saves two passes over every parameter per batch.
+  // NOTE: zeroGrad only marks the gradient stale; it is zeroed when read (`grad`), or replaced by the next
+  // backward's gradient (no fill and no add). Saves two passes over every parameter per batch.
   private _gradStale = false;
 
   constructor(value: NDArray, options: TensorNodeOptions = {}) {
@@ -144,8 +144,9 @@ export class TensorNode {
   }
 
   /**
-   * Resets this node's gradient to zero, keeping its buffer (PyTorch's `zero_grad(set_to_none=False)` for one
-   * tensor). Lazy: the buffer is zeroed when `grad` is next read, or overwritten by the next backward.
+   * Resets this node's gradient to zero. Lazy: the buffer is zeroed when `grad` is next read (so it is kept,
+   * as with PyTorch's `zero_grad(set_to_none=False)`), or replaced by the array the next backward computes
+   * (as with `set_to_none=True`: no pass over the old buffer). `hasGrad` stays true.
    */
   resetGrad(): void {
     if (this._grad !== null) this._gradStale = true;
@@ -183,10 +184,12 @@ function accumulate(node: TensorNode, g: NDArray, owned: Set<FloatArray>): void 
         `received a gradient of shape ${shapeString(g.shape)}`,
     );
   }
-  if (self._grad === null) {
-    self._grad = owned.has(g.data) ? g.copy() : g;
-  } else if (self._gradStale) {
-    self._grad.data.set(g.data); // zero + g, in the buffer zeroGrad kept
+  if (self._grad === null || self._gradStale) {
+    // A stale (zeroed) gradient is replaced rather than added to: zero + g is g. A fresh array from the op is
+    // taken as it is (no pass at all); one that another node already holds is copied.
+    if (!owned.has(g.data)) self._grad = g;
+    else if (self._grad !== null) self._grad.data.set(g.data);
+    else self._grad = g.copy();
     self._gradStale = false;
   } else {
     kernels.axpy(1, g.data, self._grad.data);

@@ -111,7 +111,10 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
     }
   }
 
-  /** Sets every parameter's gradient to zero, keeping its buffer (PyTorch's `zero_grad(set_to_none=False)`). */
+  /**
+   * Sets every parameter's gradient to zero (lazily, see `TensorNode.resetGrad`): read before the next backward
+   * it is the same buffer, zeroed (PyTorch's `zero_grad(set_to_none=False)`); the next backward replaces it.
+   */
   zeroGrad(): void {
     for (const p of this.params) p.resetGrad();
   }
