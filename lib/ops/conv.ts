@@ -9,7 +9,7 @@
  * is the adjoint of im2col: each input pixel collects the gradient of every column it was copied into), and
  * **dL/db = G summed over images and positions**.
  */
-import { NDArray, allocate, shapeString, type DType, type FloatArray } from '../core/ndarray';
+import { NDArray, allocate, allocateUninitialized, shapeString, type DType, type FloatArray } from '../core/ndarray';
 import { Op, type Context, type Grads } from '../core/op';
 import type { TensorNode } from '../core/tensor-node';
 import { kernels } from '../kernels';
@@ -34,6 +34,32 @@ function scratch(slot: string, dtype: DType, size: number): FloatArray {
     scratchPool.set(key, buf);
   }
   return buf.length === size ? buf : buf.subarray(0, size);
+}
+
+/**
+ * Columns kept from the forward pass for the weight gradient, so backward does not redo im2col (it was a fifth
+ * of a LeNet batch-64 step). One buffer per weight array, that is per conv layer, reused every batch, so a
+ * steady training loop allocates nothing. `owner` is the context of the forward whose columns the buffer
+ * holds: a layer applied twice before backward (shared weights) overwrites it, and the earlier application's
+ * backward sees another owner and recomputes. Batches whose columns exceed KEEP_BUDGET values (evaluation of
+ * large batches) are not kept.
+ */
+interface KeptColumns {
+  buf: FloatArray;
+  owner: Context | null;
+}
+const keptColumns = new WeakMap<FloatArray, KeptColumns>();
+const KEEP_BUDGET = 1 << 23;
+
+function keepColumns(context: Context, weight: NDArray, size: number): KeptColumns | null {
+  if (!context.needsInputGrad[1] || size > KEEP_BUDGET) return null;
+  let kept = keptColumns.get(weight.data);
+  if (kept === undefined || kept.buf.length < size) {
+    kept = { buf: allocateUninitialized(weight.dtype, size), owner: null };
+    keptColumns.set(weight.data, kept);
+  }
+  kept.owner = context;
+  return kept;
 }
 
 /**
@@ -71,8 +97,9 @@ export interface Conv2dOptions {
  * make the convolution one gemm, `Y^T = W cols + b` (`[O, N L]`, swapped to `[N, O, L]`). Gradient, with G^T
  * the output gradient swapped the same way: dL/dW = G^T cols^T (one gemm summing over images and positions),
  * dL/dX = col2im(W^T G^T), dL/db = sum of G over images and positions. Large batches go in chunks of images
- * (COLS_BUDGET). The columns are recomputed in the backward pass rather than kept, so a batch costs no memory
- * beyond its output. PyTorch: `F.conv2d`.
+ * (COLS_BUDGET). When the weight needs a gradient, the columns are kept for backward in a buffer per layer
+ * (see `keptColumns`); otherwise, and for very large batches, nothing beyond the output is kept.
+ * PyTorch: `F.conv2d`.
  *
  * @example
  * const y = Conv2dFunction.doForward(x, weight, bias, { stride: 1, padding: 2 });
@@ -113,12 +140,14 @@ export class Conv2dFunction extends Op {
     const out = uninitialized(x, [n, o, oh, ow]); // swapAxes writes every value
     const image = c * h * w;
     const chunk = chunkSize(n, k * l);
-    const cols = scratch('cols', x.dtype, k * chunk * l);
+    const kept = keepColumns(context, weight, k * n * l);
+    const cols = kept === null ? scratch('cols', x.dtype, k * chunk * l) : kept.buf;
     const yT = scratch('yT', x.dtype, o * chunk * l);
     for (let i0 = 0; i0 < n; i0 += chunk) {
       const m = Math.min(chunk, n - i0);
       const ml = m * l;
-      const colsM = cols.subarray(0, k * ml);
+      // Kept columns: chunk after chunk in one buffer; else the chunk's columns in scratch.
+      const colsM = kept === null ? cols.subarray(0, k * ml) : cols.subarray(k * i0 * l, k * (i0 + m) * l);
       const yM = yT.subarray(0, o * ml);
       kernels.im2colBatch(x.data.subarray(i0 * image, (i0 + m) * image), m, c, h, w, kh, kw, stride, pad, colsM);
       // Y^T = W cols for all m images at once ([O, m*L]), onto the bias when there is one (beta = 1).
@@ -128,6 +157,7 @@ export class Conv2dFunction extends Op {
     }
     context.x = x;
     context.weight = weight;
+    context.kept = kept;
     context.geometry = { n, c, h, w, o, kh, kw, stride, pad, k, l };
     return out;
   }
@@ -146,16 +176,23 @@ export class Conv2dFunction extends Op {
       const image = c * h * w;
       const chunk = chunkSize(n, k * l);
       const gT = scratch('yT', x.dtype, o * chunk * l);
-      const cols = needW ? scratch('cols', x.dtype, k * chunk * l) : null;
+      const kept = context.kept as KeptColumns | null;
+      const useKept = kept !== null && kept.owner === context;
+      const cols = needW && !useKept ? scratch('cols', x.dtype, k * chunk * l) : null;
       const gcols = needX ? scratch('gcols', x.dtype, k * chunk * l) : null;
       for (let i0 = 0; i0 < n; i0 += chunk) {
         const m = Math.min(chunk, n - i0);
         const ml = m * l;
         const gM = gT.subarray(0, o * ml);
         kernels.swapAxes(g.data.subarray(i0 * o * l, (i0 + m) * o * l), m, o, l, gM); // G^T: [O, m*L]
-        if (gw !== null && cols !== null) {
-          const colsM = cols.subarray(0, k * ml);
-          kernels.im2colBatch(x.data.subarray(i0 * image, (i0 + m) * image), m, c, h, w, kh, kw, stride, pad, colsM);
+        if (gw !== null) {
+          let colsM: FloatArray;
+          if (useKept) {
+            colsM = (kept as KeptColumns).buf.subarray(k * i0 * l, k * (i0 + m) * l);
+          } else {
+            colsM = (cols as FloatArray).subarray(0, k * ml);
+            kernels.im2colBatch(x.data.subarray(i0 * image, (i0 + m) * image), m, c, h, w, kh, kw, stride, pad, colsM);
+          }
           kernels.gemm(false, true, o, k, ml, 1, gM, colsM, i0 === 0 ? 0 : 1, gw.data); // dW (+)= G^T cols^T
         }
         if (gx !== null && gcols !== null) {
