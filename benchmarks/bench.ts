@@ -120,7 +120,7 @@ const phases: { workloads: WorkloadId[]; rounds: number }[] = [
   { workloads: ['mnistEpoch'], rounds: quick ? 1 : 3 },
   { workloads: ['memory'], rounds: quick ? 1 : 2 },
 ];
-const base: Omit<RunnerConfig, 'workloads'> = { seconds, epochCap: quick ? 3 : 40, memoryCap: quick ? 5 : 60, threads };
+const base: Omit<RunnerConfig, 'workloads'> = { seconds, epochCap: quick ? 3 : 25, memoryCap: quick ? 5 : 30, threads };
 const runs: RunnerResult[] = [];
 const started = Date.now();
 console.log(`vugrad benchmark suite${quick ? ' (--quick)' : ''}: ${rounds} round(s), ${threads} thread(s) for everyone, ` +

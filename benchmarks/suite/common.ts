@@ -83,6 +83,24 @@ export async function rate(step: () => unknown, seconds: number): Promise<number
   return n / (t - t0);
 }
 
+/**
+ * Median seconds of one call: a warm-up call, then calls timed one by one for `seconds` (at least 3). The C
+ * baseline reports the median call too, so gemm is compared call for call (a mean would count the machine's
+ * hiccups against whoever had them).
+ */
+export async function medianCall(f: () => unknown, seconds: number): Promise<number> {
+  await f();
+  const ts: number[] = [];
+  const t0 = now();
+  while (ts.length < 3 || now() - t0 < seconds) {
+    const s = now();
+    await f();
+    ts.push(now() - s);
+  }
+  ts.sort((a, b) => a - b);
+  return ts[ts.length >> 1];
+}
+
 export { now };
 
 /** Runs each workload, turning a throw into a cell that says why. */
