@@ -100,8 +100,8 @@ async function main(): Promise<void> {
 
   console.log(`2. RSS over ${JOBS} small jobs in a row (JobQueue, MNIST MLP and synth alternating, 1 epoch each), in a fresh process`);
   // NOTE: glibc raises its mmap threshold after a large block is freed, so later workers' big buffers land in
-  // malloc arenas that stay resident after the worker ends: RSS steps up once (around the third job), then
-  // stays flat. A fixed threshold (MALLOC_MMAP_THRESHOLD_) avoids the step; both are shown.
+  // malloc arenas that stay resident after the worker ends. The queue trims them (releaseFreedMemory) when a
+  // worker exits; a fixed threshold (MALLOC_MMAP_THRESHOLD_) is shown for comparison.
   for (const [label, env] of [
     ['default malloc', {}],
     ['MALLOC_MMAP_THRESHOLD_=131072', { MALLOC_MMAP_THRESHOLD_: '131072' }],

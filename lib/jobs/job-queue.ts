@@ -19,6 +19,7 @@ import type { RunConfig } from '../cli/config';
 import { QueueFullError } from './errors';
 import { TrainingJob } from './job';
 import { resolveTrainingSpec, type TrainingSpec } from './spec';
+import { releaseFreedMemory } from '../kernels';
 
 export interface JobQueueOptions {
   /** Trainings at once. Default: cores - 1 (at least 1), leaving a core to the process's own event loop. */
@@ -158,6 +159,9 @@ export class JobQueue {
     if (this.running.has(job)) {
       void job.workerExited().then(() => {
         this.running.delete(job);
+        // The worker's buffers were freed, but glibc keeps freed heap memory mapped: give it back, so 20 jobs
+        // in a row leave RSS where one left it.
+        releaseFreedMemory();
         if (!this.closed) this.pump();
       });
     }

@@ -149,6 +149,15 @@ export function setNumThreads(n: number): void {
   binding?.setNumThreads(n);
 }
 
+/**
+ * Hands memory that freed blocks still hold in malloc's heaps back to the system (glibc `malloc_trim`, through
+ * the addon; a no-op without it). A server calls it after a training worker exits, so RSS does not keep each
+ * worker's peak. Returns true when memory was released.
+ */
+export function releaseFreedMemory(): boolean {
+  return binding?.trimMemory?.() ?? false;
+}
+
 /** Threads BLAS uses for each gemm (1 without the addon). */
 export function getNumThreads(): number {
   return binding ? binding.getNumThreads() : 1;

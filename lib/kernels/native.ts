@@ -48,6 +48,7 @@ export interface NativeBinding {
   blasCoreName(): string;
   getNumThreads(): number;
   setNumThreads(n: number): void;
+  trimMemory?(): boolean;
 }
 
 /** Op codes: the order of vg::UnaryOp / vg::BinaryOp in native/include/vugrad/kernels.h. */

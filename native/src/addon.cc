@@ -4,6 +4,9 @@
 // Context-aware (Napi::Addon, no static mutable state), so it loads in several worker_threads at once. Typed
 // array pointers are borrowed for the length of one call and never kept.
 #include <napi.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <cmath>
 #include <cstdint>
@@ -165,6 +168,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("blasConfig", &VugradAddon::BlasConfig),
                              InstanceMethod("blasCoreName", &VugradAddon::BlasCoreName),
                              InstanceMethod("getNumThreads", &VugradAddon::GetNumThreads),
+                             InstanceMethod("trimMemory", &VugradAddon::TrimMemory),
                              InstanceMethod("setNumThreads", &VugradAddon::SetNumThreads),
                          });
   }
@@ -676,6 +680,15 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
   Napi::Value BlasConfig(const Info& info) { return Napi::String::New(info.Env(), vg::blasConfig()); }
   Napi::Value BlasCoreName(const Info& info) { return Napi::String::New(info.Env(), vg::blasCoreName()); }
   Napi::Value GetNumThreads(const Info& info) { return Napi::Number::New(info.Env(), vg::blasGetNumThreads()); }
+  // Returns memory that freed blocks still hold in malloc's heaps to the system (glibc's malloc_trim), so a
+  // process whose worker threads come and go does not keep their peak. True when memory was released.
+  Napi::Value TrimMemory(const Info& info) {
+#ifdef __GLIBC__
+    return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+    return Napi::Boolean::New(info.Env(), false);
+#endif
+  }
   Napi::Value SetNumThreads(const Info& info) {
     const size_t n = sizeArg(info, 0, "setNumThreads", "n");
     if (n < 1) fail(info, "setNumThreads", "n must be >= 1");
