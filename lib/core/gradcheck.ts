@@ -74,9 +74,9 @@ export function gradcheck(
       const numeric = (plus - minus) / (2 * eps);
       const a = analytic[k][i];
       const err = Math.abs(a - numeric) / (Math.max(Math.abs(a), Math.abs(numeric)) + 1e-6);
-      if (err > maxRelError || worst === null) {
-        maxRelError = Math.max(maxRelError, err);
-        if (err >= maxRelError) worst = { input: k, index: i, analytic: a, numeric };
+      if (worst === null || err > maxRelError) {
+        maxRelError = err;
+        worst = { input: k, index: i, analytic: a, numeric };
       }
     }
   }

@@ -170,6 +170,14 @@ export interface KernelTable {
 
 export type KernelName = keyof KernelTable;
 
+/**
+ * Output size of a convolution or pooling window along one axis, as the conv kernels define it:
+ * `floor((size + 2 pad - k) / stride) + 1`.
+ */
+export function convOutputSize(size: number, k: number, stride = 1, pad = 0): number {
+  return Math.floor((size + 2 * pad - k) / stride) + 1;
+}
+
 /** Every kernel name, in table order. Conformance tests iterate over this list. */
 export const KERNEL_NAMES: readonly KernelName[] = [
   'gemm',

@@ -8,7 +8,7 @@
  * O(number of indices) and can be left to a backend that checks them itself (the native addon does).
  */
 import type { FloatArray } from '../core/ndarray';
-import type { BinaryOp, KernelName, KernelTable, UnaryOp } from './names';
+import { convOutputSize, type BinaryOp, type KernelName, type KernelTable, type UnaryOp } from './names';
 
 const UNARY_OPS: ReadonlySet<string> = new Set<UnaryOp>([
   'neg', 'exp', 'log', 'sigmoid', 'relu', 'tanh', 'sqrt', 'abs', 'square', 'reciprocal',
@@ -88,7 +88,7 @@ function binaryOp(kernel: string, op: unknown): void {
 /** Output size of a convolution window, or an error when the window does not fit the padded input. */
 function convOut(kernel: string, size: number, k: number, stride: number, pad: number, axis: string): number {
   if (k > size + 2 * pad) fail(kernel, `the ${k}-wide window does not fit ${axis} = ${size} with pad ${pad}`);
-  return Math.floor((size + 2 * pad - k) / stride) + 1;
+  return convOutputSize(size, k, stride, pad);
 }
 
 export interface ValidateOptions {

@@ -13,12 +13,10 @@ import { NDArray, allocate, allocateUninitialized, shapeString, type DType, type
 import { Op, type Context, type Grads } from '../core/op';
 import type { TensorNode } from '../core/tensor-node';
 import { kernels } from '../kernels';
+import { convOutputSize } from '../kernels/names';
 import { checkRank, like, uninitialized } from './util';
 
-/** Output size of a convolution or pooling along one axis: `floor((size + 2 pad - k) / stride) + 1`. */
-export function convOutputSize(size: number, kernel: number, stride = 1, padding = 0): number {
-  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
-}
+export { convOutputSize };
 
 // NOTE: scratch buffers (im2col columns and their gradient) are reused across calls instead of being
 // allocated per image or per batch. This is safe because kernels are synchronous and an op never re-enters

@@ -73,12 +73,9 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 /** Number of rows of `logits` whose largest entry is at the target class. */
 export function countCorrect(logits: NDArray, targets: Int32Array): number {
-  const [rows, cols] = logits.shape;
-  const best = NDArray.zeros([rows], logits.dtype);
-  const argmax = new Int32Array(rows);
-  kernels.maxAxis(logits.data, rows, cols, 1, best.data, argmax);
+  const predicted = predictClasses(logits);
   let correct = 0;
-  for (let r = 0; r < rows; r++) if (argmax[r] === targets[r]) correct++;
+  for (let r = 0; r < predicted.length; r++) if (predicted[r] === targets[r]) correct++;
   return correct;
 }
 

@@ -1,9 +1,6 @@
 /** im2col / col2im for 2-D convolution, and max-pooling. */
 import type { FloatArray } from '../../core/ndarray';
-
-export function convOutSize(size: number, k: number, stride: number, pad: number): number {
-  return Math.floor((size + 2 * pad - k) / stride) + 1;
-}
+import { convOutputSize } from '../names';
 
 export function im2col(
   x: FloatArray,
@@ -16,7 +13,7 @@ export function im2col(
   pad: number,
   out: FloatArray,
 ): void {
-  im2colAt(x, 0, c, h, w, kh, kw, stride, pad, out, 0, convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
+  im2colAt(x, 0, c, h, w, kh, kw, stride, pad, out, 0, convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad));
 }
 
 /** im2col of the image at `x[x0...]` into rows of length `ld` of `out`, starting at `out[o0]`. */
@@ -34,8 +31,8 @@ function im2colAt(
   o0: number,
   ld: number,
 ): void {
-  const oh = convOutSize(h, kh, stride, pad);
-  const ow = convOutSize(w, kw, stride, pad);
+  const oh = convOutputSize(h, kh, stride, pad);
+  const ow = convOutputSize(w, kw, stride, pad);
   const plane = ld;
   let row = 0;
   for (let ch = 0; ch < c; ch++) {
@@ -72,7 +69,7 @@ export function col2im(
   pad: number,
   out: FloatArray,
 ): void {
-  col2imAt(cols, 0, convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad), c, h, w, kh, kw, stride, pad, out, 0);
+  col2imAt(cols, 0, convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad), c, h, w, kh, kw, stride, pad, out, 0);
 }
 
 /** col2im from rows of length `ld` of `cols` (starting at `cols[c0]`) into the image at `out[x0...]`. */
@@ -90,8 +87,8 @@ function col2imAt(
   out: FloatArray,
   x0: number,
 ): void {
-  const oh = convOutSize(h, kh, stride, pad);
-  const ow = convOutSize(w, kw, stride, pad);
+  const oh = convOutputSize(h, kh, stride, pad);
+  const ow = convOutputSize(w, kw, stride, pad);
   let row = 0;
   for (let ch = 0; ch < c; ch++) {
     const xc = x0 + ch * h * w;
@@ -172,7 +169,7 @@ export function maxPool2dBackward(
 export function im2colBatch(
   x: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray,
 ): void {
-  const l = convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad);
+  const l = convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad);
   for (let i = 0; i < n; i++) im2colAt(x, i * c * h * w, c, h, w, kh, kw, stride, pad, out, i * l, n * l);
 }
 
@@ -180,7 +177,7 @@ export function im2colBatch(
 export function col2imBatch(
   cols: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray,
 ): void {
-  const l = convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad);
+  const l = convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad);
   for (let i = 0; i < n; i++) col2imAt(cols, i * l, n * l, c, h, w, kh, kw, stride, pad, out, i * c * h * w);
 }
 
