@@ -14,6 +14,7 @@
         "native/src/blas.cc",
         "native/src/conv.cc",
         "native/src/elementwise.cc",
+        "native/src/parallel.cc",
         "native/src/reduce.cc"
       ],
       "include_dirs": [

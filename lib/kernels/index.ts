@@ -15,7 +15,7 @@
  * @example
  * import { backendInfo, setNumThreads } from 'vugrad';
  * console.log(backendInfo().backend); // 'native' or 'js'
- * setNumThreads(1);                    // BLAS threads for each gemm
+ * setNumThreads(1);                    // threads for each native kernel call
  */
 import * as os from 'node:os';
 import { jsKernels } from './js';
@@ -41,7 +41,7 @@ export interface BackendInfo {
   blas: string | null;
   /** The CPU kernel set OpenBLAS picked (openblas_get_corename), or null. */
   blasCore: string | null;
-  /** BLAS threads used by one gemm (1 for the JS backend, which is single-threaded). */
+  /** Threads one native kernel call uses (1 for the JS backend, which is single-threaded). */
   threads: number;
   /** Logical cores available to this process. */
   cores: number;
@@ -136,10 +136,13 @@ export function backendInfo(): BackendInfo {
 }
 
 /**
- * Sets the number of threads BLAS uses for each gemm (process-wide: OpenBLAS keeps one setting for all
- * threads and workers). The default is the number of cores. Keep BLAS threads plus any threads of your own
- * (worker_threads that each run gemm) at or below the core count: oversubscribing makes everything slower.
- * Without the addon this does nothing (the JS kernels are single-threaded).
+ * Sets the number of threads the native kernels use (process-wide: one setting for all threads and workers).
+ * The addon splits each large gemm (by rows or columns of C, one single-threaded OpenBLAS call per part),
+ * im2col, pooling and elementwise kernels across a small pool of its own threads; OpenBLAS itself always runs
+ * single-threaded. The default is OpenBLAS's setting (`OPENBLAS_NUM_THREADS`) or the number of cores. Keep
+ * these threads plus any threads of your own (worker_threads that each train) at or below the core count:
+ * oversubscribing makes everything slower. Without the addon this does nothing (the JS kernels are
+ * single-threaded).
  *
  * @example
  * setNumThreads(1); // e.g. when running two training workers on a 2-core machine
@@ -158,7 +161,7 @@ export function releaseFreedMemory(): boolean {
   return binding?.trimMemory?.() ?? false;
 }
 
-/** Threads BLAS uses for each gemm (1 without the addon). */
+/** Threads each native kernel call uses (1 without the addon). */
 export function getNumThreads(): number {
   return binding ? binding.getNumThreads() : 1;
 }

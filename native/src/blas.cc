@@ -2,10 +2,11 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <atomic>
+#include <mutex>
 
 #include "vugrad/blas.h"
 #include "vugrad/kernels.h"
+#include "vugrad/parallel.h"
 
 namespace vg {
 
@@ -29,19 +30,28 @@ inline void callGemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k
   cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// The thread count set through blasSetNumThreads (0: not set yet, use OpenBLAS's own).
-// NOTE: process-wide on purpose: it mirrors OpenBLAS's own process-wide setting (one per process, shared by
-// every worker thread); it is not per-addon-instance state.
-std::atomic<int> configuredThreads{0};
+// Below this much work (m*n*k multiply-adds) a gemm runs on the calling thread alone: handing half of it to
+// the pool's worker costs a few microseconds, more than it saves.
+constexpr double kSplitMinWork = 262144.0;  // 2^18, where OpenBLAS itself starts splitting
+// Rows (or columns) per part at least: OpenBLAS's float kernels work on 16-row, 8-column tiles.
+constexpr size_t kMinRows = 32;
+constexpr size_t kMinCols = 16;
 
-// Below this much work (m*n*k multiply-adds) a gemm runs on one thread whatever the setting. Measured on the
-// 2-core EPYC (npm run bench): OpenBLAS splits gemms from 262,144 multiply-adds up, but waking and joining its
-// second thread cost more than it saved for every layer of the MLP and LeNet (6x784x75: 20 us on 1 thread,
-// 43 us on 2; 128x300x784: 0.70 ms vs 0.76 ms); only gemms of 1024^3 size gained.
-constexpr double kThreadedGemmMinWork = 134217728.0;  // 2^27
+std::once_flag initOnce;
 
 }  // namespace
 
+void blasInit() {
+  std::call_once(initOnce, [] {
+    // OpenBLAS's own setting (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS or the core count) becomes the pool's; from
+    // here on OpenBLAS itself runs single-threaded and the pool splits gemms (see vugrad/parallel.h).
+    setParallelThreads(openblas_get_num_threads());
+    openblas_set_num_threads(1);
+  });
+}
+
+// Splits C = op(A) op(B) into parts of rows (or, when C has few rows, of columns) and runs one single-threaded
+// BLAS gemm per part on the pool: each part reads its own slice of op(A) (or op(B)) and writes its own slice of C.
 template <typename T>
 void gemm(bool transA, bool transB, int m, int n, int k, T alpha, const T* a, const T* b, T beta, T* c) {
   if (m == 0 || n == 0) return;
@@ -52,12 +62,23 @@ void gemm(bool transA, bool transB, int m, int n, int k, T alpha, const T* a, co
   }
   const int lda = transA ? m : k;  // A stored [k, m] when transposed, else [m, k]
   const int ldb = transB ? k : n;  // B stored [n, k] when transposed, else [k, n]
-  const int threads = configuredThreads.load(std::memory_order_relaxed);
-  const bool single = threads > 1 && static_cast<double>(m) * n * k < kThreadedGemmMinWork;
-  if (single) openblas_set_num_threads(1);
-  callGemm(transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
-           beta, c, n);
-  if (single) openblas_set_num_threads(threads);
+  const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
+  const int threads = parallelThreads();
+  const size_t M = static_cast<size_t>(m), N = static_cast<size_t>(n);
+  const bool split = threads > 1 && static_cast<double>(m) * n * k >= kSplitMinWork;
+  if (split && M >= kMinRows * 2) {
+    parallelFor(M, kMinRows, [&](size_t r0, size_t r1) {
+      const T* ap = transA ? a + r0 : a + r0 * static_cast<size_t>(k);
+      callGemm(ta, tb, static_cast<int>(r1 - r0), n, k, alpha, ap, lda, b, ldb, beta, c + r0 * N, n);
+    });
+  } else if (split && N >= kMinCols * 2) {
+    parallelFor(N, kMinCols, [&](size_t c0, size_t c1) {
+      const T* bp = transB ? b + c0 * static_cast<size_t>(k) : b + c0;
+      callGemm(ta, tb, m, static_cast<int>(c1 - c0), k, alpha, a, lda, bp, ldb, beta, c + c0, n);
+    });
+  } else {
+    callGemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+  }
 }
 
 template void gemm<float>(bool, bool, int, int, int, float, const float*, const float*, float, float*);
@@ -74,13 +95,13 @@ std::string blasCoreName() {
 }
 
 int blasGetNumThreads() {
-  const int n = configuredThreads.load(std::memory_order_relaxed);
-  return n > 0 ? n : openblas_get_num_threads();
+  blasInit();
+  return parallelThreads();
 }
 
 void blasSetNumThreads(int n) {
-  configuredThreads.store(n < 1 ? 1 : n, std::memory_order_relaxed);
-  openblas_set_num_threads(n < 1 ? 1 : n);
+  blasInit();
+  setParallelThreads(n < 1 ? 1 : n);
 }
 
 }  // namespace vg

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "vugrad/kernels.h"
+#include "vugrad/parallel.h"
 
 namespace vg {
 
@@ -78,6 +79,11 @@ void col2imRows(const T* cols, size_t ld, size_t c, size_t h, size_t w, size_t k
   }
 }
 
+// Items per pool part: enough that a part copies at least ~32k values (less is not worth a hand-off).
+inline size_t imagesPerPart(size_t valuesPerItem) {
+  return std::max<size_t>(1, (size_t(1) << 15) / std::max<size_t>(1, valuesPerItem));
+}
+
 }  // namespace
 
 template <typename T>
@@ -96,24 +102,31 @@ template <typename T>
 void im2colBatch(const T* x, size_t n, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad,
                  T* out) {
   const size_t l = static_cast<size_t>(convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
-  for (size_t i = 0; i < n; i++) im2colRows(x + i * c * h * w, c, h, w, kh, kw, stride, pad, out + i * l, n * l);
+  // Images in parallel: each writes its own columns of every row.
+  parallelFor(n, imagesPerPart(c * kh * kw * l), [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; i++) im2colRows(x + i * c * h * w, c, h, w, kh, kw, stride, pad, out + i * l, n * l);
+  });
 }
 
 template <typename T>
 void col2imBatch(const T* cols, size_t n, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride,
                  size_t pad, T* out) {
   const size_t l = static_cast<size_t>(convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
-  for (size_t i = 0; i < n; i++) col2imRows(cols + i * l, n * l, c, h, w, kh, kw, stride, pad, out + i * c * h * w);
+  parallelFor(n, imagesPerPart(c * kh * kw * l), [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; i++) col2imRows(cols + i * l, n * l, c, h, w, kh, kw, stride, pad, out + i * c * h * w);
+  });
 }
 
 template <typename T>
 void swapAxes(const T* x, size_t a, size_t b, size_t inner, T* out) {
-  for (size_t i = 0; i < a; i++) {
-    for (size_t j = 0; j < b; j++) {
-      const T* s = x + (i * b + j) * inner;
-      std::copy(s, s + inner, out + (j * a + i) * inner);
+  parallelFor(a, imagesPerPart(b * inner), [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; i++) {
+      for (size_t j = 0; j < b; j++) {
+        const T* s = x + (i * b + j) * inner;
+        std::copy(s, s + inner, out + (j * a + i) * inner);
+      }
     }
-  }
+  });
 }
 
 template <typename T>

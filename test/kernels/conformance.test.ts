@@ -5,7 +5,7 @@
  * float64, on random shapes that include odd and degenerate ones (1xN, Nx1, empty batches), sizes on both
  * sides of the native small-input cut-offs, and the aliasing and NaN rules that names.ts documents.
  */
-import { backendInfo, backendTables, KERNEL_NAMES, type KernelTable, type UnaryOp, type BinaryOp } from '../../lib/kernels';
+import { backendInfo, backendTables, getNumThreads, setNumThreads, KERNEL_NAMES, type KernelTable, type UnaryOp, type BinaryOp } from '../../lib/kernels';
 import { loadNative } from '../../lib/kernels/native';
 import {
   randArray,
@@ -432,6 +432,60 @@ for (const [backendName, table] of backends) {
           }
           K.col2imBatch(g, n, c, h, w, kh, kw, s, p, img);
           expectClose(img, wantImg, tol * 4, `col2imBatch ${[n, c, h, w, kh, kw, s, p]}`);
+        }
+      });
+
+      test('kernels split across threads (gemm by rows and by columns, elementwise, im2colBatch) match the reference', () => {
+        // Sizes above the native pool's split thresholds (gemm 2^18 multiply-adds, 2^15 elements), so these run
+        // in parts on several threads; checked at 1 thread and at 2.
+        const r = rng(17);
+        const before = getNumThreads();
+        try {
+          for (const threads of [1, 2]) {
+            setNumThreads(threads);
+            // [m, n, k]: 150 rows split by rows; 6 and 20 rows split by columns; odd sizes leave uneven parts.
+            for (const [m, n, k] of [[150, 40, 100], [6, 3136, 75], [20, 301, 90], [97, 131, 61]]) {
+              for (const ta of [false, true]) {
+                for (const tb of [false, true]) {
+                  const a = randArray(C, m * k, r);
+                  const b = randArray(C, k * n, r);
+                  const c = randArray(C, m * n, r);
+                  const want = refGemm(ta, tb, m, n, k, 0.5, a, b, 0.25, c);
+                  K.gemm(ta, tb, m, n, k, 0.5, a, b, 0.25, c);
+                  expectClose(c, want, tol * Math.sqrt(k), `gemm ${m}x${n}x${k} ta=${ta} tb=${tb} threads=${threads}`);
+                }
+              }
+            }
+            const size = 100_003;
+            const x = randArray(C, size, r, 0.1, 2);
+            const y = randArray(C, size, r);
+            const out = new C(size);
+            K.unary('sigmoid', x, out);
+            expectClose(out, Array.from(x, refUnary.sigmoid), tol, `sigmoid ${size}`);
+            K.binary('mul', x, y, out);
+            expectClose(out, Array.from(x, (v, i) => v * y[i]), tol, `mul ${size}`);
+            const acc = Float64Array.from(y);
+            K.axpy(0.5, x, y);
+            expectClose(y, Array.from(acc, (v, i) => v + 0.5 * x[i]), tol, `axpy ${size}`);
+            K.fill(out, 3);
+            expect(out.every((v) => v === 3)).toBe(true);
+            const [n, c, h, w, kh, kw] = [64, 3, 32, 32, 5, 5];
+            const imgs = randArray(C, n * c * h * w, r);
+            const cols = new C(c * kh * kw * n * 28 * 28).fill(NaN);
+            K.im2colBatch(imgs, n, c, h, w, kh, kw, 1, 0, cols);
+            const l = 28 * 28;
+            for (const i of [0, 31, 32, 63]) {
+              const ci = refIm2col(imgs.subarray(i * c * h * w, (i + 1) * c * h * w), c, h, w, kh, kw, 1, 0);
+              for (let row = 0; row < c * kh * kw; row += 7) {
+                for (let j = 0; j < l; j += 13) {
+                  if (cols[row * n * l + i * l + j] !== ci[row * l + j]) throw new Error(`im2colBatch image ${i} row ${row} col ${j}`);
+                }
+              }
+            }
+            expect(cols.some((v) => Number.isNaN(v))).toBe(false);
+          }
+        } finally {
+          setNumThreads(before);
         }
       });
 

@@ -9,7 +9,10 @@ namespace vg {
 std::string blasConfig();
 // The CPU core type OpenBLAS chose (e.g. "Haswell"); follows OPENBLAS_CORETYPE when that is set.
 std::string blasCoreName();
-// Threads OpenBLAS uses for one call. OpenBLAS keeps this process-wide (not per addon instance).
+// Called once per addon load (repeat calls do nothing): hands OpenBLAS's thread setting to the kernel pool and
+// makes OpenBLAS itself single-threaded (the pool splits gemms, see vugrad/parallel.h).
+void blasInit();
+// Threads one gemm (and every pooled kernel) uses; process-wide, shared by all addon instances. OpenBLAS keeps this process-wide (not per addon instance).
 int blasGetNumThreads();
 void blasSetNumThreads(int n);
 
