@@ -13,6 +13,8 @@
         "native/src/addon.cc",
         "native/src/blas.cc",
         "native/src/conv.cc",
+        "native/src/conv2d.cc",
+        "native/src/conv_direct.cc",
         "native/src/elementwise.cc",
         "native/src/parallel.cc",
         "native/src/reduce.cc"

@@ -158,6 +158,26 @@ export interface KernelTable {
   swapAxes(x: FloatArray, a: number, b: number, inner: number, out: FloatArray): void;
 
   /**
+   * 2-D convolution (cross-correlation) of a batch: x `[n, c, h, w]`, weight `[o, c, kh, kw]`, bias `[o]` (or
+   * null), out `[n, o, oh, ow]` (overwritten), `out[i, p, y, x] = bias[p] + sum_{ch, ky, kx} weight[p, ch, ky, kx] *
+   * xpad[i, ch, y stride + ky, x stride + kx]` with xpad zero-padded by `pad` on every side. Each backend picks
+   * its method (im2col + gemm per image; the addon has a direct convolution for few channels).
+   */
+  conv2d(x: FloatArray, weight: FloatArray, bias: FloatArray | null, n: number, c: number, h: number, w: number, o: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray): void;
+
+  /**
+   * Weight gradient of conv2d: `gw[p, ch, ky, kx] = sum_{i, y, x} g[i, p, y, x] * xpad[i, ch, y stride + ky,
+   * x stride + kx]` (overwritten), from the input x `[n, c, h, w]` and the output gradient g `[n, o, oh, ow]`.
+   */
+  conv2dBackwardWeight(x: FloatArray, g: FloatArray, n: number, c: number, h: number, w: number, o: number, kh: number, kw: number, stride: number, pad: number, gw: FloatArray): void;
+
+  /**
+   * Input gradient of conv2d: `gx = col2im(weight^T g)` per image (overwritten), `[n, c, h, w]`, from the output
+   * gradient g `[n, o, oh, ow]` and the weight `[o, c, kh, kw]`.
+   */
+  conv2dBackwardInput(g: FloatArray, weight: FloatArray, n: number, c: number, h: number, w: number, o: number, kh: number, kw: number, stride: number, pad: number, gx: FloatArray): void;
+
+  /**
    * Max-pooling over planes: x is `[planes, h, w]` (planes = batch * channels), out is `[planes, oh, ow]` with
    * `oh = floor((h - k) / stride) + 1`; `argmax` (same size as out) gets the flat index within the plane
    * (`y * w + x`) of the first maximum of each window.
@@ -208,6 +228,9 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'im2colBatch',
   'col2imBatch',
   'swapAxes',
+  'conv2d',
+  'conv2dBackwardWeight',
+  'conv2dBackwardInput',
   'maxPool2d',
   'maxPool2dBackward',
 ];

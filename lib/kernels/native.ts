@@ -42,6 +42,9 @@ export interface NativeBinding {
   im2colBatch: KernelTable['im2colBatch'];
   col2imBatch: KernelTable['col2imBatch'];
   swapAxes: KernelTable['swapAxes'];
+  conv2d: KernelTable['conv2d'];
+  conv2dBackwardWeight: KernelTable['conv2dBackwardWeight'];
+  conv2dBackwardInput: KernelTable['conv2dBackwardInput'];
   maxPool2d: KernelTable['maxPool2d'];
   maxPool2dBackward: KernelTable['maxPool2dBackward'];
   blasConfig(): string;
@@ -190,6 +193,9 @@ export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTa
     im2colBatch: (x, n, c, h, w, kh, kw, s, p, out) => b.im2colBatch(x, n, c, h, w, kh, kw, s, p, out),
     col2imBatch: (cols, n, c, h, w, kh, kw, s, p, out) => b.col2imBatch(cols, n, c, h, w, kh, kw, s, p, out),
     swapAxes: (x, a, bb, inner, out) => (x.length < cut.reduce ? js : b).swapAxes(x, a, bb, inner, out),
+    conv2d: (x, wt, bias, n, c, h, w, o, kh, kw, s, p, out) => b.conv2d(x, wt, bias, n, c, h, w, o, kh, kw, s, p, out),
+    conv2dBackwardWeight: (x, g, n, c, h, w, o, kh, kw, s, p, gw) => b.conv2dBackwardWeight(x, g, n, c, h, w, o, kh, kw, s, p, gw),
+    conv2dBackwardInput: (g, wt, n, c, h, w, o, kh, kw, s, p, gx) => b.conv2dBackwardInput(g, wt, n, c, h, w, o, kh, kw, s, p, gx),
     maxPool2d: (x, planes, h, w, k, s, out, am) => b.maxPool2d(x, planes, h, w, k, s, out, am),
     maxPool2dBackward: (g, am, planes, h, w, oh, ow, out) => b.maxPool2dBackward(g, am, planes, h, w, oh, ow, out),
   };

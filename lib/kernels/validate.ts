@@ -302,6 +302,40 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length(K, 'out', out, a * b * inner, `a*b*inner (${a}*${b}*${inner})`);
       t.swapAxes(x, a, b, inner, out);
     },
+    conv2d(x, weight, bias, n, c, h, w, o, kh, kw, stride, pad, out) {
+      const K = 'conv2d';
+      const g = convLayer(K, n, c, h, w, o, kh, kw, stride, pad);
+      float(K, 'x', x), float(K, 'weight', weight), float(K, 'out', out);
+      sameDType(K, x, 'weight', weight), sameDType(K, x, 'out', out);
+      length(K, 'x', x, n * c * h * w, `n*c*h*w (${n}*${c}*${h}*${w})`);
+      length(K, 'weight', weight, o * c * kh * kw, `o*c*kh*kw (${o}*${c}*${kh}*${kw})`);
+      if (bias !== null) {
+        float(K, 'bias', bias), sameDType(K, x, 'bias', bias);
+        length(K, 'bias', bias, o, 'o');
+      }
+      length(K, 'out', out, n * o * g.oh * g.ow, `n*o*oh*ow (${n}*${o}*${g.oh}*${g.ow})`);
+      t.conv2d(x, weight, bias, n, c, h, w, o, kh, kw, stride, pad, out);
+    },
+    conv2dBackwardWeight(x, gr, n, c, h, w, o, kh, kw, stride, pad, gw) {
+      const K = 'conv2dBackwardWeight';
+      const g = convLayer(K, n, c, h, w, o, kh, kw, stride, pad);
+      float(K, 'x', x), float(K, 'g', gr), float(K, 'gw', gw);
+      sameDType(K, x, 'g', gr), sameDType(K, x, 'gw', gw);
+      length(K, 'x', x, n * c * h * w, `n*c*h*w (${n}*${c}*${h}*${w})`);
+      length(K, 'g', gr, n * o * g.oh * g.ow, `n*o*oh*ow (${n}*${o}*${g.oh}*${g.ow})`);
+      length(K, 'gw', gw, o * c * kh * kw, `o*c*kh*kw (${o}*${c}*${kh}*${kw})`);
+      t.conv2dBackwardWeight(x, gr, n, c, h, w, o, kh, kw, stride, pad, gw);
+    },
+    conv2dBackwardInput(gr, weight, n, c, h, w, o, kh, kw, stride, pad, gx) {
+      const K = 'conv2dBackwardInput';
+      const g = convLayer(K, n, c, h, w, o, kh, kw, stride, pad);
+      float(K, 'g', gr), float(K, 'weight', weight), float(K, 'gx', gx);
+      sameDType(K, gr, 'weight', weight), sameDType(K, gr, 'gx', gx);
+      length(K, 'g', gr, n * o * g.oh * g.ow, `n*o*oh*ow (${n}*${o}*${g.oh}*${g.ow})`);
+      length(K, 'weight', weight, o * c * kh * kw, `o*c*kh*kw (${o}*${c}*${kh}*${kw})`);
+      length(K, 'gx', gx, n * c * h * w, `n*c*h*w (${n}*${c}*${h}*${w})`);
+      t.conv2dBackwardInput(gr, weight, n, c, h, w, o, kh, kw, stride, pad, gx);
+    },
     maxPool2d(x, planes, h, w, k, stride, out, argmax) {
       const K = 'maxPool2d';
       size(K, 'planes', planes), size(K, 'h', h), size(K, 'w', w), positive(K, 'k', k), positive(K, 'stride', stride);
@@ -360,6 +394,15 @@ function conv(
   const oh = convOut(K, h, kh, stride, pad, 'h');
   const ow = convOut(K, w, kw, stride, pad, 'w');
   return { oh, ow, image: c * h * w, cols: c * kh * kw * oh * ow };
+}
+
+/** Sizes and window fit of a conv2d layer: the output's oh and ow. */
+function convLayer(
+  K: string, n: number, c: number, h: number, w: number, o: number, kh: number, kw: number, stride: number, pad: number,
+): { oh: number; ow: number } {
+  size(K, 'n', n), size(K, 'c', c), size(K, 'h', h), size(K, 'w', w), size(K, 'o', o);
+  positive(K, 'kh', kh), positive(K, 'kw', kw), positive(K, 'stride', stride), size(K, 'pad', pad);
+  return { oh: convOut(K, h, kh, stride, pad, 'h'), ow: convOut(K, w, kw, stride, pad, 'w') };
 }
 
 /** For tests and tooling: the names of kernels whose index arguments `validated` range-checks. */

@@ -9,7 +9,7 @@
  * is the adjoint of im2col: each input pixel collects the gradient of every column it was copied into), and
  * **dL/db = G summed over images and positions**.
  */
-import { NDArray, allocate, allocateUninitialized, shapeString, type DType, type FloatArray } from '../core/ndarray';
+import { NDArray, shapeString } from '../core/ndarray';
 import { Op, type Context, type Grads } from '../core/op';
 import type { TensorNode } from '../core/tensor-node';
 import { kernels } from '../kernels';
@@ -17,60 +17,6 @@ import { convOutputSize } from '../kernels/names';
 import { checkRank, like, uninitialized } from './util';
 
 export { convOutputSize };
-
-// NOTE: scratch buffers (im2col columns and their gradient) are reused across calls instead of being
-// allocated per image or per batch. This is safe because kernels are synchronous and an op never re-enters
-// itself; nothing outside the current forward/backward call holds a scratch buffer. Each worker thread has its
-// own copy of this module, so threads do not share them. A buffer only grows (to the largest conv seen).
-const scratchPool = new Map<string, FloatArray>();
-
-function scratch(slot: string, dtype: DType, size: number): FloatArray {
-  const key = `${slot}:${dtype}`;
-  let buf = scratchPool.get(key);
-  if (buf === undefined || buf.length < size) {
-    buf = allocate(dtype, size);
-    scratchPool.set(key, buf);
-  }
-  return buf.length === size ? buf : buf.subarray(0, size);
-}
-
-/**
- * Columns kept from the forward pass for the weight gradient, so backward does not redo im2col (it was a fifth
- * of a LeNet batch-64 step). One buffer per weight array, that is per conv layer, reused every batch, so a
- * steady training loop allocates nothing. `owner` is the context of the forward whose columns the buffer
- * holds: a layer applied twice before backward (shared weights) overwrites it, and the earlier application's
- * backward sees another owner and recomputes. Batches whose columns exceed KEEP_BUDGET values (evaluation of
- * large batches) are not kept.
- */
-interface KeptColumns {
-  buf: FloatArray;
-  owner: Context | null;
-}
-const keptColumns = new WeakMap<FloatArray, KeptColumns>();
-const KEEP_BUDGET = 1 << 23;
-
-function keepColumns(context: Context, weight: NDArray, size: number): KeptColumns | null {
-  if (!context.needsInputGrad[1] || size > KEEP_BUDGET) return null;
-  let kept = keptColumns.get(weight.data);
-  if (kept === undefined || kept.buf.length < size) {
-    kept = { buf: allocateUninitialized(weight.dtype, size), owner: null };
-    keptColumns.set(weight.data, kept);
-  }
-  kept.owner = context;
-  return kept;
-}
-
-/**
- * Images per im2col chunk: as many as fit in COLS_BUDGET column values (about 1 MB of float32, so the columns
- * stay in cache between im2col and the gemms that read them), at least one. Measured for LeNet's first layer
- * at batch 64 on 1 BLAS thread: 1 image per gemm 7.6 ms per batch (forward + backward), 4 images 8.4 ms,
- * all 64 images 11.0 ms (the 15 MB of columns no longer fit in cache); the chunks mostly save calls, which
- * matters at small batches (batch 4 makes one chunk instead of four).
- */
-const COLS_BUDGET = 1 << 18;
-function chunkSize(n: number, perImage: number): number {
-  return Math.max(1, Math.min(n, Math.floor(COLS_BUDGET / Math.max(1, perImage))));
-}
 
 function checkInteger(op: string, name: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
@@ -91,12 +37,10 @@ export interface Conv2dOptions {
  * `[N, C, H, W]` with a weight `[O, C, kh, kw]` and an optional bias `[O]`, giving `[N, O, oh, ow]` with
  * `oh = floor((H + 2 padding - kh) / stride) + 1` (same for ow).
  *
- * Computed for the whole batch at once: the columns of every image side by side (`im2colBatch`, `[K, N L]`)
- * make the convolution one gemm, `Y^T = W cols + b` (`[O, N L]`, swapped to `[N, O, L]`). Gradient, with G^T
- * the output gradient swapped the same way: dL/dW = G^T cols^T (one gemm summing over images and positions),
- * dL/dX = col2im(W^T G^T), dL/db = sum of G over images and positions. Large batches go in chunks of images
- * (COLS_BUDGET). When the weight needs a gradient, the columns are kept for backward in a buffer per layer
- * (see `keptColumns`); otherwise, and for very large batches, nothing beyond the output is kept.
+ * Computed by the `conv2d` kernels, which take the whole batch: the JS kernels run the im2col formulation
+ * above image by image (`Y_i = W im2col(X_i) + b`); the native ones split the batch across threads and use a
+ * direct convolution where it beats im2col (few channels, stride 1). Gradient: dL/dW = sum over images of
+ * G_i im2col(X_i)^T, dL/dX_i = col2im(W^T G_i), dL/db = sum of G over images and positions.
  * PyTorch: `F.conv2d`.
  *
  * @example
@@ -133,79 +77,36 @@ export class Conv2dFunction extends Op {
         `conv2d: kernel ${kh}x${kw} does not fit input ${h}x${w} with padding ${pad} (output would be ${oh}x${ow})`,
       );
     }
-    const k = c * kh * kw;
-    const l = oh * ow;
-    const out = uninitialized(x, [n, o, oh, ow]); // swapAxes writes every value
-    const image = c * h * w;
-    const chunk = chunkSize(n, k * l);
-    const kept = keepColumns(context, weight, k * n * l);
-    const cols = kept === null ? scratch('cols', x.dtype, k * chunk * l) : kept.buf;
-    const yT = scratch('yT', x.dtype, o * chunk * l);
-    for (let i0 = 0; i0 < n; i0 += chunk) {
-      const m = Math.min(chunk, n - i0);
-      const ml = m * l;
-      // Kept columns: chunk after chunk in one buffer; else the chunk's columns in scratch.
-      const colsM = kept === null ? cols.subarray(0, k * ml) : cols.subarray(k * i0 * l, k * (i0 + m) * l);
-      const yM = yT.subarray(0, o * ml);
-      kernels.im2colBatch(x.data.subarray(i0 * image, (i0 + m) * image), m, c, h, w, kh, kw, stride, pad, colsM);
-      // Y^T = W cols for all m images at once ([O, m*L]), onto the bias when there is one (beta = 1).
-      if (bias !== null) kernels.broadcastAxis(bias.data, o, ml, 1, yM);
-      kernels.gemm(false, false, o, ml, k, 1, weight.data, colsM, bias !== null ? 1 : 0, yM);
-      kernels.swapAxes(yM, o, m, l, out.data.subarray(i0 * o * l, (i0 + m) * o * l)); // [O, m, L] -> [m, O, L]
-    }
+    const out = uninitialized(x, [n, o, oh, ow]); // the kernel writes every value
+    kernels.conv2d(x.data, weight.data, bias === null ? null : bias.data, n, c, h, w, o, kh, kw, stride, pad, out.data);
     context.x = x;
     context.weight = weight;
-    context.kept = kept;
-    context.geometry = { n, c, h, w, o, kh, kw, stride, pad, k, l };
+    context.geometry = { n, c, h, w, o, kh, kw, stride, pad, l: oh * ow };
     return out;
   }
 
   static override backward(context: Context, g: NDArray): Grads {
     const x = context.x as NDArray;
     const weight = context.weight as NDArray;
-    const { n, c, h, w, o, kh, kw, stride, pad, k, l } = context.geometry as Record<string, number>;
+    const { n, c, h, w, o, kh, kw, stride, pad, l } = context.geometry as Record<string, number>;
     const [needX, needW, needB] = context.needsInputGrad;
     let gx: NDArray | null = null;
     let gw: NDArray | null = null;
     let gb: NDArray | null = null;
-    if (needX || needW) {
-      if (needX) gx = like(x);
-      if (needW) gw = n > 0 ? uninitialized(weight) : like(weight); // the first chunk's gemm has beta = 0
-      const image = c * h * w;
-      const chunk = chunkSize(n, k * l);
-      const gT = scratch('yT', x.dtype, o * chunk * l);
-      const kept = context.kept as KeptColumns | null;
-      const useKept = kept !== null && kept.owner === context;
-      const cols = needW && !useKept ? scratch('cols', x.dtype, k * chunk * l) : null;
-      const gcols = needX ? scratch('gcols', x.dtype, k * chunk * l) : null;
-      for (let i0 = 0; i0 < n; i0 += chunk) {
-        const m = Math.min(chunk, n - i0);
-        const ml = m * l;
-        const gM = gT.subarray(0, o * ml);
-        kernels.swapAxes(g.data.subarray(i0 * o * l, (i0 + m) * o * l), m, o, l, gM); // G^T: [O, m*L]
-        if (gw !== null) {
-          let colsM: FloatArray;
-          if (useKept) {
-            colsM = (kept as KeptColumns).buf.subarray(k * i0 * l, k * (i0 + m) * l);
-          } else {
-            colsM = (cols as FloatArray).subarray(0, k * ml);
-            kernels.im2colBatch(x.data.subarray(i0 * image, (i0 + m) * image), m, c, h, w, kh, kw, stride, pad, colsM);
-          }
-          kernels.gemm(false, true, o, k, ml, 1, gM, colsM, i0 === 0 ? 0 : 1, gw.data); // dW (+)= G^T cols^T
-        }
-        if (gx !== null && gcols !== null) {
-          const gcolsM = gcols.subarray(0, k * ml);
-          kernels.gemm(true, false, k, ml, o, 1, weight.data, gM, 0, gcolsM); // dcols = W^T G^T
-          kernels.col2imBatch(gcolsM, m, c, h, w, kh, kw, stride, pad, gx.data.subarray(i0 * image, (i0 + m) * image));
-        }
-      }
+    if (needX) {
+      gx = uninitialized(x); // overwritten by the kernel
+      kernels.conv2dBackwardInput(g.data, weight.data, n, c, h, w, o, kh, kw, stride, pad, gx.data);
+    }
+    if (needW) {
+      gw = uninitialized(weight);
+      kernels.conv2dBackwardWeight(x.data, g.data, n, c, h, w, o, kh, kw, stride, pad, gw.data);
     }
     if (needB) {
       gb = uninitialized(g, [o]);
       // Sum over images first (long contiguous rows), then over the positions of the one remaining plane.
-      const plane = scratch('plane', g.dtype, o * l);
-      kernels.sumAxis(g.data, 1, n, o * l, plane);
-      kernels.sumAxis(plane, o, l, 1, gb.data);
+      const plane = uninitialized(g, [o * l]);
+      kernels.sumAxis(g.data, 1, n, o * l, plane.data);
+      kernels.sumAxis(plane.data, o, l, 1, gb.data);
     }
     return context.needsInputGrad.length === 3 ? [gx, gw, gb] : [gx, gw];
   }

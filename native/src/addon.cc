@@ -179,6 +179,9 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("im2colBatch", &VugradAddon::Im2colBatch),
                              InstanceMethod("col2imBatch", &VugradAddon::Col2imBatch),
                              InstanceMethod("swapAxes", &VugradAddon::SwapAxes),
+                             InstanceMethod("conv2d", &VugradAddon::Conv2d),
+                             InstanceMethod("conv2dBackwardWeight", &VugradAddon::Conv2dBackwardWeight),
+                             InstanceMethod("conv2dBackwardInput", &VugradAddon::Conv2dBackwardInput),
                              InstanceMethod("maxPool2d", &VugradAddon::MaxPool2d),
                              InstanceMethod("maxPool2dBackward", &VugradAddon::MaxPool2dBackward),
                              InstanceMethod("blasConfig", &VugradAddon::BlasConfig),
@@ -651,6 +654,91 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     byDType(x.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
       vg::swapAxes<T>(ptr<T>(x), a, b, inner, ptr<T>(out));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // The sizes of a conv2d call (arguments first..first+8: n, c, h, w, o, kh, kw, stride, pad), checked.
+  struct ConvSizes {
+    size_t n, c, h, w, o, kh, kw, stride, pad, x, weight, y;
+  };
+  ConvSizes convSizes(const Info& info, size_t first, const char* K) {
+    ConvSizes s{};
+    const char* names[] = {"n", "c", "h", "w", "o", "kh", "kw", "stride", "pad"};
+    size_t* fields[] = {&s.n, &s.c, &s.h, &s.w, &s.o, &s.kh, &s.kw, &s.stride, &s.pad};
+    for (size_t i = 0; i < 9; i++) *fields[i] = sizeArg(info, first + i, K, names[i]);
+    if (s.kh < 1 || s.kw < 1 || s.stride < 1) fail(info, K, "kh, kw and stride must be >= 1");
+    if (s.kh > s.h + 2 * s.pad || s.kw > s.w + 2 * s.pad) fail(info, K, "the kernel is larger than the padded image");
+    const size_t oh = static_cast<size_t>(vg::convOutSize(s.h, s.kh, s.stride, s.pad));
+    const size_t ow = static_cast<size_t>(vg::convOutSize(s.w, s.kw, s.stride, s.pad));
+    s.x = product(info, K, {s.n, s.c, s.h, s.w});
+    s.weight = product(info, K, {s.o, s.c, s.kh, s.kw});
+    s.y = product(info, K, {s.n, s.o, oh, ow});
+    if (s.c > 0 && s.kh * s.kw > 0 && product(info, K, {s.c, s.kh, s.kw, oh, ow}) > 2147483647u)
+      fail(info, K, "one image's columns exceed 2^31 values");
+    return s;
+  }
+
+  // conv2d(x, weight, bias | null, n, c, h, w, o, kh, kw, stride, pad, out)
+  Napi::Value Conv2d(const Info& info) {
+    const char* K = "conv2d";
+    const FloatArg x = floatArg(info, 0, K, "x"), weight = floatArg(info, 1, K, "weight");
+    const bool hasBias = info.Length() > 2 && !info[2].IsNull() && !info[2].IsUndefined();
+    const FloatArg bias = hasBias ? floatArg(info, 2, K, "bias") : FloatArg{nullptr, 0, x.dtype};
+    const ConvSizes s = convSizes(info, 3, K);
+    const FloatArg out = floatArg(info, 12, K, "out");
+    sameDType(info, K, x, weight, "weight");
+    sameDType(info, K, x, out, "out");
+    expectLength(info, K, "x", x.length, s.x);
+    expectLength(info, K, "weight", weight.length, s.weight);
+    if (hasBias) {
+      sameDType(info, K, x, bias, "bias");
+      expectLength(info, K, "bias", bias.length, s.o);
+    }
+    expectLength(info, K, "out", out.length, s.y);
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::conv2d<T>(ptr<T>(x), ptr<T>(weight), hasBias ? ptr<T>(bias) : nullptr, s.n, s.c, s.h, s.w, s.o, s.kh, s.kw,
+                    s.stride, s.pad, ptr<T>(out));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // conv2dBackwardWeight(x, g, n, c, h, w, o, kh, kw, stride, pad, gw)
+  Napi::Value Conv2dBackwardWeight(const Info& info) {
+    const char* K = "conv2dBackwardWeight";
+    const FloatArg x = floatArg(info, 0, K, "x"), g = floatArg(info, 1, K, "g");
+    const ConvSizes s = convSizes(info, 2, K);
+    const FloatArg gw = floatArg(info, 11, K, "gw");
+    sameDType(info, K, x, g, "g");
+    sameDType(info, K, x, gw, "gw");
+    expectLength(info, K, "x", x.length, s.x);
+    expectLength(info, K, "g", g.length, s.y);
+    expectLength(info, K, "gw", gw.length, s.weight);
+    byDType(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::conv2dBackwardWeight<T>(ptr<T>(x), ptr<T>(g), s.n, s.c, s.h, s.w, s.o, s.kh, s.kw, s.stride, s.pad, ptr<T>(gw));
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // conv2dBackwardInput(g, weight, n, c, h, w, o, kh, kw, stride, pad, gx)
+  Napi::Value Conv2dBackwardInput(const Info& info) {
+    const char* K = "conv2dBackwardInput";
+    const FloatArg g = floatArg(info, 0, K, "g"), weight = floatArg(info, 1, K, "weight");
+    const ConvSizes s = convSizes(info, 2, K);
+    const FloatArg gx = floatArg(info, 11, K, "gx");
+    sameDType(info, K, g, weight, "weight");
+    sameDType(info, K, g, gx, "gx");
+    expectLength(info, K, "g", g.length, s.y);
+    expectLength(info, K, "weight", weight.length, s.weight);
+    expectLength(info, K, "gx", gx.length, s.x);
+    byDType(g.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::conv2dBackwardInput<T>(ptr<T>(g), ptr<T>(weight), s.n, s.c, s.h, s.w, s.o, s.kh, s.kw, s.stride, s.pad, ptr<T>(gx));
       return 0;
     });
     return info.Env().Undefined();

@@ -108,7 +108,10 @@ void unaryBackward(UnaryOp op, const T* x, const T* y, const T* g, T* out, size_
       for (size_t i = 0; i < n; i++) out[i] = g[i] * y[i] * (T(1) - y[i]);
       return;
     case UnaryOp::Relu:
-      for (size_t i = 0; i < n; i++) out[i] = x[i] > T(0) ? g[i] : T(0);
+      for (size_t i = 0; i < n; i++) {
+        const T gi = g[i];  // read unconditionally, so that the loop vectorizes
+        out[i] = x[i] > T(0) ? gi : T(0);
+      }
       return;
     case UnaryOp::Tanh:
       for (size_t i = 0; i < n; i++) out[i] = g[i] * (T(1) - y[i] * y[i]);

@@ -30,6 +30,11 @@ namespace {
 constexpr int kMaxThreads = 64;
 constexpr auto kSpin = std::chrono::microseconds(50);
 
+// True on a thread while it runs a part of a job: a parallelFor inside a part (a kernel calling another
+// kernel) then runs inline, on that thread.
+thread_local bool inPart = false;
+
+
 // Parts are claimed, not assigned: a job's ticket holds its generation (high 32 bits) and the next unclaimed
 // part (low 32 bits); the caller and every awake worker claim parts with a compare-and-swap until none are
 // left. So the caller never waits for a worker to wake up: a worker still asleep (or descheduled) simply finds
@@ -71,7 +76,11 @@ class Pool {
       // The part is ours, so the job cannot complete (nor its fields change) before we report it done.
       const size_t part = t & 0xffffffffu;
       const size_t b = n_ * part / parts_, e = n_ * (part + 1) / parts_;
-      if (b < e) fn_(state_, b, e);
+      if (b < e) {
+        inPart = true;
+        fn_(state_, b, e);
+        inPart = false;
+      }
       done_.fetch_add(1, std::memory_order_release);
       t = ticket_.load(std::memory_order_acquire);
     }
@@ -132,7 +141,7 @@ void parallelFor(size_t n, size_t grain, RangeFn fn, void* state) {
   const size_t maxParts = grain > 0 ? n / grain : n;
   const int parts = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads.load(std::memory_order_relaxed)), maxParts));
   Pool& p = pool();
-  if (parts <= 1 || !p.busy.try_lock()) {
+  if (parts <= 1 || inPart || !p.busy.try_lock()) {
     fn(state, 0, n);
     return;
   }

@@ -501,6 +501,66 @@ for (const [backendName, table] of backends) {
         }
       });
 
+      test('conv2d and its weight and input gradients: naive sums, with stride, padding, bias or none', () => {
+        const r = rng(18);
+        // [n, c, h, w, o, kh, kw, stride, pad]: LeNet's two layers, padding, stride, 1x1, c = 1, o = 1, kh != kw,
+        // outputs narrower than a vector, odd batches, an empty batch.
+        const configs = [
+          [5, 3, 32, 32, 6, 5, 5, 1, 0], [4, 6, 14, 14, 16, 5, 5, 1, 0], [3, 2, 7, 9, 4, 3, 3, 1, 1],
+          [2, 3, 8, 8, 5, 3, 3, 1, 2], [3, 4, 9, 7, 3, 3, 2, 2, 1], [2, 1, 6, 6, 1, 1, 1, 1, 0],
+          [1, 5, 4, 11, 7, 2, 3, 1, 0], [3, 2, 5, 5, 9, 5, 5, 1, 2], [0, 2, 5, 5, 3, 3, 3, 1, 1], [7, 1, 3, 20, 2, 3, 1, 1, 0],
+        ];
+        for (const [n, c, h, w, o, kh, kw, s, p] of configs) {
+          const oh = Math.floor((h + 2 * p - kh) / s) + 1;
+          const ow = Math.floor((w + 2 * p - kw) / s) + 1;
+          const x = randArray(C, n * c * h * w, r);
+          const wt = randArray(C, o * c * kh * kw, r);
+          const bias = randArray(C, o, r);
+          const g = randArray(C, n * o * oh * ow, r);
+          const xAt = (i: number, ch: number, y: number, xx: number) =>
+            y < 0 || y >= h || xx < 0 || xx >= w ? 0 : x[((i * c + ch) * h + y) * w + xx];
+          const wantY = new Array<number>(n * o * oh * ow).fill(0);
+          const wantGw = new Array<number>(o * c * kh * kw).fill(0);
+          const wantGx = new Array<number>(n * c * h * w).fill(0);
+          for (let i = 0; i < n; i++) {
+            for (let q = 0; q < o; q++) {
+              for (let y = 0; y < oh; y++) {
+                for (let xx = 0; xx < ow; xx++) {
+                  const at = ((i * o + q) * oh + y) * ow + xx;
+                  let sum = bias[q];
+                  for (let ch = 0; ch < c; ch++) {
+                    for (let ky = 0; ky < kh; ky++) {
+                      for (let kx = 0; kx < kw; kx++) {
+                        const iy = y * s - p + ky;
+                        const ix = xx * s - p + kx;
+                        const wi = ((q * c + ch) * kh + ky) * kw + kx;
+                        sum += wt[wi] * xAt(i, ch, iy, ix);
+                        wantGw[wi] += g[at] * xAt(i, ch, iy, ix);
+                        if (iy >= 0 && iy < h && ix >= 0 && ix < w) wantGx[((i * c + ch) * h + iy) * w + ix] += g[at] * wt[wi];
+                      }
+                    }
+                  }
+                  wantY[at] = sum;
+                }
+              }
+            }
+          }
+          const label = `conv2d ${[n, c, h, w, o, kh, kw, s, p]}`;
+          const k = Math.sqrt(c * kh * kw);
+          const y = new C(wantY.length).fill(NaN); // every value must be written
+          K.conv2d(x, wt, bias, n, c, h, w, o, kh, kw, s, p, y);
+          expectClose(y, wantY, tol * k, label);
+          K.conv2d(x, wt, null, n, c, h, w, o, kh, kw, s, p, y);
+          expectClose(y, wantY.map((v, i) => v - bias[Math.floor(i / (oh * ow)) % o]), tol * k, `${label} no bias`);
+          const gw = new C(wantGw.length).fill(NaN);
+          K.conv2dBackwardWeight(x, g, n, c, h, w, o, kh, kw, s, p, gw);
+          expectClose(gw, wantGw, tol * Math.sqrt(n * oh * ow), `${label} weight gradient`);
+          const gx = new C(wantGx.length).fill(NaN);
+          K.conv2dBackwardInput(g, wt, n, c, h, w, o, kh, kw, s, p, gx);
+          expectClose(gx, wantGx, tol * Math.sqrt(o * kh * kw), `${label} input gradient`);
+        }
+      });
+
       test('maxPool2d and maxPool2dBackward: first maximum on ties, overlapping windows accumulate', () => {
         const r = rng(14);
         for (const [planes, h, w, k, s] of [[1, 2, 2, 2, 2], [3, 6, 6, 2, 2], [2, 7, 5, 3, 2], [1, 4, 4, 3, 1], [0, 4, 4, 2, 2], [2, 1, 9, 1, 1], [128, 28, 28, 2, 2]]) {
@@ -574,6 +634,14 @@ for (const [backendName, table] of backends) {
         ['col2imBatch', () => K.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 1, 0, f32(16))],
         ['col2imBatch', () => K.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 0, 0, f32(32))],
         ['swapAxes', () => K.swapAxes(f32(24), 2, 3, 4, f32(23))],
+        // conv2d [n=2, c=1, 4x4] with a 3x3 weight, o=2: x 32, weight 18, out 2*2*2*2 = 16
+        ['conv2d', () => K.conv2d(f32(32), f32(18), null, 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(15))],
+        ['conv2d', () => K.conv2d(f32(32), f32(18), f32(3), 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(16))],
+        ['conv2d', () => K.conv2d(f32(32), f64(18), null, 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(16))],
+        ['conv2d', () => K.conv2d(f32(32), f32(18), null, 2, 1, 4, 4, 2, 5, 5, 1, 0, f32(0))],
+        ['conv2d', () => K.conv2d(f32(32), f32(18), null, 2, 1, 4, 4, 2, 3, 3, 0, 0, f32(16))],
+        ['conv2dBackwardWeight', () => K.conv2dBackwardWeight(f32(32), f32(16), 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(17))],
+        ['conv2dBackwardInput', () => K.conv2dBackwardInput(f32(16), f32(18), 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(31))],
         ['sgdMomentum', () => K.sgdMomentum(f32(200), f32(200), f32(199), 0.1, 0.9, 0, false)],
         ['sgdMomentum', () => K.sgdMomentum(f32(200), f64(200), f32(200), 0.1, 0.9, 0, false)],
         ['swapAxes', () => K.swapAxes(f32(24), 2, 3.5, 4, f32(24))],
@@ -620,6 +688,12 @@ const direct = tables.native ? loadNative().binding : null;
       () => b.col2imBatch(f32(72), 2, 1, 4, 4, 9, 9, 1, 0, f32(32)),
       () => b.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 1, 0, new Float64Array(32) as unknown as Float32Array),
       () => b.swapAxes(f32(24), 2, 3, 4, f32(25)),
+      () => b.conv2d(f32(32), f32(18), null, 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(15)),
+      () => b.conv2d(f32(32), f32(18), f32(3), 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(16)),
+      () => b.conv2d(f32(32), f32(18), null, 2, 1, 4, 4, 2, 5, 5, 1, 0, f32(0)),
+      () => b.conv2d(f32(32), f32(18), null, 2, 1, 4, 4, 2, 3, 3, 0, 0, f32(16)),
+      () => b.conv2dBackwardWeight(f32(32), f32(16), 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(17)),
+      () => b.conv2dBackwardInput(f32(16), f32(18), 2, 1, 4, 4, 2, 3, 3, 1, 0, new Float64Array(32) as unknown as Float32Array),
       () => b.sgdMomentum(f32(8), f32(8), f32(7), 0.1, 0.9, 0, 0),
       () => b.maxAxis(f32(0), 2, 0, 3, f32(6), new Int32Array(6)),
       () => (b.sumAll as (...a: unknown[]) => unknown)(),

@@ -1,6 +1,7 @@
 /** im2col / col2im for 2-D convolution, and max-pooling. */
 import type { FloatArray } from '../../core/ndarray';
 import { convOutputSize } from '../names';
+import { gemm } from './gemm';
 
 export function im2col(
   x: FloatArray,
@@ -189,5 +190,70 @@ export function swapAxes(x: FloatArray, a: number, b: number, inner: number, out
       const dst = (j * a + i) * inner;
       for (let k = 0; k < inner; k++) out[dst + k] = x[src + k];
     }
+  }
+}
+
+// Scratch columns for the conv2d kernels, reused across calls (kernels are synchronous and never re-entered;
+// each worker thread has its own copy of this module). Grows to the largest image seen.
+const scratchCols: { f32: Float32Array; f64: Float64Array } = { f32: new Float32Array(0), f64: new Float64Array(0) };
+
+function colsScratch(like: FloatArray, size: number): FloatArray {
+  if (like instanceof Float64Array) {
+    if (scratchCols.f64.length < size) scratchCols.f64 = new Float64Array(size);
+    return scratchCols.f64.subarray(0, size);
+  }
+  if (scratchCols.f32.length < size) scratchCols.f32 = new Float32Array(size);
+  return scratchCols.f32.subarray(0, size);
+}
+
+/**
+ * Convolution, image by image: `out_i [o, L] = weight [o, K] @ im2col(x_i) [K, L] + bias`, K = c kh kw,
+ * L = oh ow (the course's im2col formulation).
+ */
+export function conv2d(
+  x: FloatArray, weight: FloatArray, bias: FloatArray | null, n: number, c: number, h: number, w: number, o: number,
+  kh: number, kw: number, stride: number, pad: number, out: FloatArray,
+): void {
+  const l = convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad);
+  const k = c * kh * kw;
+  const image = c * h * w;
+  const cols = colsScratch(x, k * l);
+  for (let i = 0; i < n; i++) {
+    im2colAt(x, i * image, c, h, w, kh, kw, stride, pad, cols, 0, l);
+    const y = out.subarray(i * o * l, (i + 1) * o * l);
+    if (bias !== null) for (let p = 0; p < o; p++) y.fill(bias[p], p * l, (p + 1) * l);
+    gemm(false, false, o, l, k, 1, weight, cols, bias !== null ? 1 : 0, y);
+  }
+}
+
+/** Weight gradient, image by image: `gw += g_i [o, L] @ im2col(x_i)^T [L, K]`. */
+export function conv2dBackwardWeight(
+  x: FloatArray, g: FloatArray, n: number, c: number, h: number, w: number, o: number, kh: number, kw: number,
+  stride: number, pad: number, gw: FloatArray,
+): void {
+  const l = convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad);
+  const k = c * kh * kw;
+  const image = c * h * w;
+  const cols = colsScratch(x, k * l);
+  if (n === 0) gw.fill(0);
+  for (let i = 0; i < n; i++) {
+    im2colAt(x, i * image, c, h, w, kh, kw, stride, pad, cols, 0, l);
+    gemm(false, true, o, k, l, 1, g.subarray(i * o * l, (i + 1) * o * l), cols, i === 0 ? 0 : 1, gw);
+  }
+}
+
+/** Input gradient, image by image: `gx_i = col2im(weight^T [K, o] @ g_i [o, L])`. */
+export function conv2dBackwardInput(
+  g: FloatArray, weight: FloatArray, n: number, c: number, h: number, w: number, o: number, kh: number, kw: number,
+  stride: number, pad: number, gx: FloatArray,
+): void {
+  const l = convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad);
+  const k = c * kh * kw;
+  const image = c * h * w;
+  const gcols = colsScratch(g, k * l);
+  gx.fill(0);
+  for (let i = 0; i < n; i++) {
+    gemm(true, false, k, l, o, 1, weight, g.subarray(i * o * l, (i + 1) * o * l), 0, gcols);
+    col2imAt(gcols, 0, l, c, h, w, kh, kw, stride, pad, gx, i * image);
   }
 }

@@ -1,7 +1,18 @@
 /** The complete pure-TypeScript kernel table: the reference every other backend is checked against. */
 import type { KernelTable } from '../names';
 import { axpby, axpy, binary, binaryScalar, fill, sgdMomentum, unary, unaryBackward } from './elementwise';
-import { col2im, col2imBatch, im2col, im2colBatch, maxPool2d, maxPool2dBackward, swapAxes } from './conv';
+import {
+  col2im,
+  col2imBatch,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  im2col,
+  im2colBatch,
+  maxPool2d,
+  maxPool2dBackward,
+  swapAxes,
+} from './conv';
 import { gemm } from './gemm';
 import {
   broadcastAxis,
@@ -49,6 +60,9 @@ export const jsKernels: KernelTable = {
   im2colBatch,
   col2imBatch,
   swapAxes,
+  conv2d,
+  conv2dBackwardWeight,
+  conv2dBackwardInput,
   maxPool2d,
   maxPool2dBackward,
 };

@@ -73,6 +73,18 @@ void col2imBatch(const T* cols, size_t n, size_t c, size_t h, size_t w, size_t k
                  size_t pad, T* out);
 // [a, b, inner] -> [b, a, inner].
 template <typename T> void swapAxes(const T* x, size_t a, size_t b, size_t inner, T* out);
+// Whole-batch 2-D convolution (native/src/conv2d.cc): x [n, c, h, w], weight [o, c, kh, kw], bias [o] or nullptr,
+// out [n, o, oh, ow], all overwritten outputs; see conv2d in lib/kernels/names.ts.
+template <typename T>
+void conv2d(const T* x, const T* weight, const T* bias, size_t n, size_t c, size_t h, size_t w, size_t o, size_t kh,
+            size_t kw, size_t stride, size_t pad, T* out);
+template <typename T>
+void conv2dBackwardWeight(const T* x, const T* g, size_t n, size_t c, size_t h, size_t w, size_t o, size_t kh,
+                          size_t kw, size_t stride, size_t pad, T* gw);
+template <typename T>
+void conv2dBackwardInput(const T* g, const T* weight, size_t n, size_t c, size_t h, size_t w, size_t o, size_t kh,
+                         size_t kw, size_t stride, size_t pad, T* gx);
+
 template <typename T>
 void maxPool2d(const T* x, size_t planes, size_t h, size_t w, size_t k, size_t stride, T* out, int32_t* argmax);
 template <typename T>

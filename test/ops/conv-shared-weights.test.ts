@@ -1,6 +1,6 @@
 /**
- * Conv2d keeps its im2col columns per weight between forward and backward. A weight used twice before backward
- * (shared weights) must still get the right gradient: the earlier application recomputes its columns.
+ * A conv weight used twice before backward (shared weights) gets the sum of both applications' gradients, and
+ * repeated batches give repeatable gradients (no state carried between calls).
  */
 import { NDArray } from '../../lib/core/ndarray';
 import { TensorNode } from '../../lib/core/tensor-node';
@@ -31,7 +31,7 @@ test('shared conv weight applied twice before backward: gradient = sum of the tw
   got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 9));
 });
 
-test('kept columns are reused across batches without changing the gradient', () => {
+test('the same batch gives the same weight gradient again after a different batch', () => {
   const w = new TensorNode(filled([2, 1, 2, 2], 5));
   const grads: number[][] = [];
   for (const seed of [6, 7, 6]) {
