@@ -30,6 +30,13 @@ import { TensorNode } from './tensor-node';
  */
 export interface Context {
   needsInputGrad: boolean[];
+  /**
+   * Set only while backward runs: for input i, an array of the input's shape that backward may write input i's
+   * whole gradient into instead of allocating one (the input's own gradient buffer, zeroed by `zeroGrad` and
+   * not otherwise needed), or null. An op that writes into it returns that array as input i's gradient.
+   * Parameters then keep one gradient buffer for the whole training run (see `gradInto` in ops/util.ts).
+   */
+  gradInto?: (NDArray | null)[];
   [key: string]: unknown;
 }
 

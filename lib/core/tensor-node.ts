@@ -129,8 +129,10 @@ export class TensorNode {
       const node = order[i];
       const source = node.source;
       if (source === null || node._grad === null || node._gradStale) continue;
-      const grads = source.op.backward(source.context, node._grad);
       const inputs = source.inputs;
+      source.context.gradInto = reusableGrads(inputs, owned);
+      const grads = source.op.backward(source.context, node._grad);
+      source.context.gradInto = undefined;
       for (let j = 0; j < inputs.length; j++) {
         const g = grads[j];
         if (g && inputs[j].requiresGrad) accumulate(inputs[j], g, owned);
@@ -175,6 +177,24 @@ export class TensorNode {
   }
 }
 
+/**
+ * For each input, its gradient buffer when backward may overwrite it: zeroed by zeroGrad (stale), not handed
+ * out in this pass, and not the same node as an earlier input of the op (x * x gets one buffer, not two).
+ * Writing a parameter's gradient there saves allocating (and page-faulting) a fresh array every batch: 9.8 MB
+ * per step for the course's 784-3136 layer.
+ */
+function reusableGrads(inputs: TensorNode[], owned: Set<FloatArray>): (NDArray | null)[] | undefined {
+  let out: (NDArray | null)[] | undefined;
+  for (let j = 0; j < inputs.length; j++) {
+    const self = inputs[j] as unknown as { _grad: NDArray | null; _gradStale: boolean; requiresGrad: boolean };
+    if (!self.requiresGrad || !self._gradStale || self._grad === null || owned.has(self._grad.data)) continue;
+    if (inputs.indexOf(inputs[j]) !== j) continue;
+    out ??= new Array<NDArray | null>(inputs.length).fill(null);
+    out[j] = self._grad;
+  }
+  return out;
+}
+
 function accumulate(node: TensorNode, g: NDArray, owned: Set<FloatArray>): void {
   // NOTE: reaching into the private fields keeps `grad`'s getter from allocating zeros we would add to.
   const self = node as unknown as { _grad: NDArray | null; _gradStale: boolean };
@@ -187,6 +207,7 @@ function accumulate(node: TensorNode, g: NDArray, owned: Set<FloatArray>): void 
   if (self._grad === null || self._gradStale) {
     // A stale (zeroed) gradient is replaced rather than added to: zero + g is g. A fresh array from the op is
     // taken as it is (no pass at all); one that another node already holds is copied.
+    // (g may be the stale buffer itself, written in place through context.gradInto: taken the same way.)
     if (!owned.has(g.data)) self._grad = g;
     else if (self._grad !== null) self._grad.data.set(g.data);
     else self._grad = g.copy();

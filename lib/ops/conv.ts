@@ -14,7 +14,7 @@ import { Op, type Context, type Grads } from '../core/op';
 import type { TensorNode } from '../core/tensor-node';
 import { kernels } from '../kernels';
 import { convOutputSize } from '../kernels/names';
-import { checkRank, like, uninitialized } from './util';
+import { checkRank, gradInto, like, uninitialized } from './util';
 
 export { convOutputSize };
 
@@ -98,11 +98,11 @@ export class Conv2dFunction extends Op {
       kernels.conv2dBackwardInput(g.data, weight.data, n, c, h, w, o, kh, kw, stride, pad, gx.data);
     }
     if (needW) {
-      gw = uninitialized(weight);
+      gw = gradInto(context, 1, weight);
       kernels.conv2dBackwardWeight(x.data, g.data, n, c, h, w, o, kh, kw, stride, pad, gw.data);
     }
     if (needB) {
-      gb = uninitialized(g, [o]);
+      gb = gradInto(context, 2, g, [o]);
       // Sum over images first (long contiguous rows), then over the positions of the one remaining plane.
       const plane = uninitialized(g, [o * l]);
       kernels.sumAxis(g.data, 1, n, o * l, plane.data);

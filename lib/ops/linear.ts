@@ -9,7 +9,7 @@ import { NDArray, shapeString } from '../core/ndarray';
 import { Op, type Context, type Grads } from '../core/op';
 import type { TensorNode } from '../core/tensor-node';
 import { kernels } from '../kernels';
-import { like, uninitialized } from './util';
+import { gradInto, uninitialized } from './util';
 
 /**
  * `Y = X W^T + b` for X `[..., in]` (every leading axis is batch), weight W `[out, in]` and an optional bias
@@ -57,11 +57,11 @@ export class LinearFunction extends Op {
       kernels.gemm(false, false, rows, inF, outF, 1, g.data, weight.data, 0, gx.data); // G W
     }
     if (needW) {
-      gw = uninitialized(weight);
+      gw = gradInto(context, 1, weight);
       kernels.gemm(true, false, outF, inF, rows, 1, g.data, x.data, 0, gw.data); // G^T X
     }
     if (needB) {
-      gb = uninitialized(g, [outF]);
+      gb = gradInto(context, 2, g, [outF]);
       kernels.sumAxis(g.data, 1, rows, outF, gb.data); // sum of G over rows
     }
     return context.needsInputGrad.length === 3 ? [gx, gw, gb] : [gx, gw];

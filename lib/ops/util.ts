@@ -1,5 +1,6 @@
 /** Small helpers shared by the ops: allocation in the shape of an input, and argument checks. */
 import { NDArray, allocateUninitialized, sameShape, shapeString, shapeSize } from '../core/ndarray';
+import type { Context } from '../core/op';
 
 /** A zero array with the shape and dtype of `x` (or another shape, same dtype). */
 export function like(x: NDArray, shape: readonly number[] = x.shape): NDArray {
@@ -12,6 +13,15 @@ export function like(x: NDArray, shape: readonly number[] = x.shape): NDArray {
  */
 export function uninitialized(x: NDArray, shape: readonly number[] = x.shape): NDArray {
   return new NDArray(allocateUninitialized(x.dtype, shapeSize(shape)), shape);
+}
+
+/**
+ * Where backward writes input i's gradient: the buffer backward was offered for it (`context.gradInto`, the
+ * input's own zeroed gradient) when there is one, else a new array shaped like `x`. Only for gradients the op
+ * then writes entirely (gemm with beta = 0, a conv kernel, a reduction into out).
+ */
+export function gradInto(context: Context, i: number, x: NDArray, shape: readonly number[] = x.shape): NDArray {
+  return context.gradInto?.[i] ?? uninitialized(x, shape);
 }
 
 export function checkSameShape(op: string, a: NDArray, b: NDArray): void {

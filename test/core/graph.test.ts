@@ -1,5 +1,5 @@
 /** The computation graph: structure, backward order, accumulation, zeroing and clearing. */
-import { Add, NDArray, TensorNode, topologicalOrder } from '../../lib';
+import { Add, NDArray, TensorNode, linear, topologicalOrder } from '../../lib';
 
 const node = (values: number[][] | number[], dtype: 'float32' | 'float64' = 'float64'): TensorNode =>
   new TensorNode(NDArray.from(values, dtype));
@@ -122,6 +122,45 @@ describe('backward', () => {
     // An op whose inputs all need no gradient is not differentiated at all.
     const c = data.exp();
     expect(c.requiresGrad).toBe(false);
+  });
+
+  test('after zeroGrad, backward writes a parameter gradient into its existing buffer, with the right values', () => {
+    const w = node([[1, -2, 3], [0.5, 4, -1]]);
+    const b = node([0.25, -0.5]);
+    const xs = [
+      TensorNode.constant(NDArray.from([[1, 2, 3], [-1, 0, 2]], 'float64')),
+      TensorNode.constant(NDArray.from([[0, 1, -1], [2, 2, 2]], 'float64')),
+    ];
+    // Reference: the same gradient from fresh parameters (no buffer to reuse).
+    const fresh = (x: TensorNode): number[][] => {
+      const w2 = node(w.value.toArray() as number[][]);
+      const b2 = node(Array.from(b.value.data));
+      linear(x, w2, b2).mul(linear(x, w2, b2)).sum().backward();
+      return [Array.from(w2.grad.data), Array.from(b2.grad.data)];
+    };
+    linear(xs[0], w, b).sum().backward();
+    const wBuf = w.grad.data;
+    const bBuf = b.grad.data;
+    w.zeroGrad();
+    b.zeroGrad();
+    // The weight is used twice in one graph: the first use may write into the buffer, the second must add.
+    linear(xs[1], w, b).mul(linear(xs[1], w, b)).sum().backward();
+    expect(w.grad.data).toBe(wBuf);
+    expect(b.grad.data).toBe(bBuf);
+    const [wantW, wantB] = fresh(xs[1]);
+    Array.from(w.grad.data).forEach((v, i) => expect(v).toBeCloseTo(wantW[i], 12));
+    Array.from(b.grad.data).forEach((v, i) => expect(v).toBeCloseTo(wantB[i], 12));
+  });
+
+  test('a gradient read and kept by the caller is updated in place by the next backward after zeroGrad', () => {
+    const w = node([[1, 2], [3, 4]]);
+    const x = TensorNode.constant(NDArray.from([[1, 1]], 'float64'));
+    linear(x, w).sum().backward();
+    const kept = w.grad; // as with PyTorch's zero_grad(set_to_none=False), the buffer is the parameter's own
+    w.zeroGrad();
+    linear(x, w).mul(3).sum().backward();
+    expect(Array.from(kept.data)).toEqual([3, 3, 3, 3]);
+    expect(Array.from(w.grad.data)).toEqual([3, 3, 3, 3]);
   });
 
   test('clear() then a fresh forward through the same parameters', () => {
