@@ -6,9 +6,9 @@
  *    repeated calls, same thread count, same OPENBLAS_CORETYPE (inherited; never changed here).
  * 2. Per-call cost of small elementwise kernels: the addon called directly, through dispatch, and the JS
  *    kernel, over sizes around the small-input cut-offs (this is how SMALL_INPUT_CUTOFF was chosen).
- * 3. im2col convolution forward + backward for x [64,3,32,32], 6 filters 5x5 (im2col + gemm + col2im per image).
+ * 3. The conv2d kernels, forward + both gradients, for x [64,3,32,32], 6 filters 5x5.
  *
- * Options: --threads N (BLAS threads for vugrad and the C program alike).
+ * Options: --threads N (threads for vugrad's kernels and for OpenBLAS in the C program alike).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -128,36 +128,25 @@ for (const [label, op] of [['binary add', 0], ['unary exp', 1]] as const) {
 }
 console.log('  (dispatch keeps inputs under SMALL_INPUT_CUTOFF in JS: ' + JSON.stringify(info.smallInputCutoff) + ')');
 
-// ---- 3. im2col convolution -------------------------------------------------------------------------------
-console.log('\n3. conv2d via im2col: x [64,3,32,32], w [6,3,5,5], stride 1, no padding; forward + backward per batch');
-function convStep(K: KernelTable, x: Float32Array, w: Float32Array, g: Float32Array, cols: Float32Array, dcols: Float32Array, y: Float32Array, dw: Float32Array, dx: Float32Array): void {
-  const [B, C, H, W, F, k] = [64, 3, 32, 32, 6, 5];
-  const oh = H - k + 1;
-  const P = oh * oh;
-  const R = C * k * k;
-  dw.fill(0);
-  dx.fill(0);
-  for (let i = 0; i < B; i++) {
-    const xi = x.subarray(i * C * H * W, (i + 1) * C * H * W);
-    K.im2col(xi, C, H, W, k, k, 1, 0, cols);
-    K.gemm(false, false, F, P, R, 1, w, cols, 0, y.subarray(i * F * P, (i + 1) * F * P)); // y = W @ cols
-    const gi = g.subarray(i * F * P, (i + 1) * F * P);
-    K.gemm(false, true, F, R, P, 1, gi, cols, 1, dw); // dW += g @ cols^T
-    K.gemm(true, false, R, P, F, 1, w, gi, 0, dcols); // dcols = W^T @ g
-    K.col2im(dcols, C, H, W, k, k, 1, 0, dx.subarray(i * C * H * W, (i + 1) * C * H * W));
-  }
+// ---- 3. convolution ---------------------------------------------------------------------------------------
+console.log('\n3. conv2d kernels: x [64,3,32,32], w [6,3,5,5], stride 1, no padding; forward + both gradients per batch');
+console.log('   (native: direct convolution, images across threads; js: im2col + gemm per image)');
+function convStep(K: KernelTable, x: Float32Array, w: Float32Array, g: Float32Array, y: Float32Array, dw: Float32Array, dx: Float32Array): void {
+  K.conv2d(x, w, null, 64, 3, 32, 32, 6, 5, 5, 1, 0, y);
+  K.conv2dBackwardWeight(x, g, 64, 3, 32, 32, 6, 5, 5, 1, 0, dw);
+  K.conv2dBackwardInput(g, w, 64, 3, 32, 32, 6, 5, 5, 1, 0, dx);
 }
 {
   const x = fill(new Float32Array(64 * 3 * 32 * 32), 5);
   const w = fill(new Float32Array(6 * 75), 6);
   const g = fill(new Float32Array(64 * 6 * 28 * 28), 7);
-  const bufs = () => [new Float32Array(75 * 784), new Float32Array(75 * 784), new Float32Array(64 * 6 * 784), new Float32Array(450), new Float32Array(x.length)] as const;
+  const bufs = () => [new Float32Array(64 * 6 * 784), new Float32Array(450), new Float32Array(x.length)] as const;
   const { js } = backendTables();
   const results: [string, number][] = [];
   for (const [name, K] of [['native', native], ['js', js]] as const) {
     if (!K) continue;
-    const [cols, dcols, y, dw, dx] = bufs();
-    const t = timeIt(() => convStep(K, x, w, g, cols, dcols, y, dw, dx), name === 'js' ? 5 : 21, 2);
+    const [y, dw, dx] = bufs();
+    const t = timeIt(() => convStep(K, x, w, g, y, dw, dx), name === 'js' ? 5 : 21, 2);
     results.push([name, t]);
     console.log(`  ${name.padEnd(7)} ${(t * 1e3).toFixed(2)} ms per batch (${(64 / t).toFixed(0)} images/s)`);
   }

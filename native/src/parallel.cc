@@ -28,7 +28,11 @@ namespace vg {
 namespace {
 
 constexpr int kMaxThreads = 64;
-constexpr auto kSpin = std::chrono::microseconds(50);
+// 1 ms covers the gaps between kernel calls within a training step (JS work between ops, well under a
+// millisecond) without keeping a core busy for long once training stops. With 50 us, a 256^3 gemm called
+// after a short pause (npm run bench:kernels) ran at one-thread speed, 73 GFLOP/s against OpenBLAS's 121
+// from C (its threads spin for about 0.1 s); with 2 ms, 129 against 125.
+constexpr auto kSpin = std::chrono::microseconds(1000);
 
 // True on a thread while it runs a part of a job: a parallelFor inside a part (a kernel calling another
 // kernel) then runs inline, on that thread.
