@@ -509,6 +509,8 @@ void conv2dDirectInputGrad(const T* g, const T* weight, size_t i0, size_t i1, si
 bool conv2dDirectPreferred(size_t c, size_t o, size_t oh, size_t ow, size_t kh, size_t kw) {
 #if defined(__x86_64__)
   if (!haveAvx2Fma()) return false;  // the SSE2 fallback is 1-2x slower than OpenBLAS's AVX2 kernels
+#else
+  return false;  // other CPUs (aarch64): compiled and correct, but never timed against im2col + gemm there
 #endif
   if (kh * kw == 1) return false;                   // a 1x1 convolution is a plain gemm already
   if (c * o * kh * kw > 65536) return false;        // big layers: a large gemm is as fast and scales better
