@@ -15,7 +15,6 @@
 
 #include "vugrad/blas.h"
 #include "vugrad/kernels.h"
-#include "vugrad/parallel.h"
 
 namespace {
 
@@ -126,19 +125,6 @@ auto byDType(DType d, F&& f) {
   return d == DType::F32 ? f(static_cast<float*>(nullptr)) : f(static_cast<double*>(nullptr));
 }
 
-// Elementwise kernels split [0, n) across the kernel pool in parts of at least this many elements (below it
-// the hand-off to another thread costs more than the part).
-constexpr size_t kElementGrain = size_t(1) << 15;
-
-// Runs f(begin, end) over [0, n) on the pool, in parts of at least kElementGrain elements.
-template <typename F>
-void elementwise(size_t n, const F& f) {
-  vg::parallelFor(n, kElementGrain, f);
-}
-
-// Parts of at least kElementGrain elements over `count` items of `itemSize` elements each.
-inline size_t grainFor(size_t itemSize) { return std::max<size_t>(1, kElementGrain / std::max<size_t>(1, itemSize)); }
-
 template <typename E>
 E opArg(const Info& info, size_t i, const char* kernel) {
   const size_t code = sizeArg(info, i, kernel, "op");
@@ -225,7 +211,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "out", out.length, x.length);
     byDType(x.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      elementwise(x.length, [&](size_t b, size_t e) { vg::unary<T>(op, ptr<T>(x) + b, ptr<T>(out) + b, e - b); });
+      vg::unary<T>(op, ptr<T>(x), ptr<T>(out), x.length);
       return 0;
     });
     return info.Env().Undefined();
@@ -245,9 +231,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "out", out.length, g.length);
     byDType(g.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      elementwise(g.length, [&](size_t b, size_t e) {
-        vg::unaryBackward<T>(op, ptr<T>(x) + b, ptr<T>(y) + b, ptr<T>(g) + b, ptr<T>(out) + b, e - b);
-      });
+      vg::unaryBackward<T>(op, ptr<T>(x), ptr<T>(y), ptr<T>(g), ptr<T>(out), g.length);
       return 0;
     });
     return info.Env().Undefined();
@@ -264,7 +248,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "out", out.length, a.length);
     byDType(a.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      elementwise(a.length, [&](size_t i, size_t e) { vg::binary<T>(op, ptr<T>(a) + i, ptr<T>(b) + i, ptr<T>(out) + i, e - i); });
+      vg::binary<T>(op, ptr<T>(a), ptr<T>(b), ptr<T>(out), a.length);
       return 0;
     });
     return info.Env().Undefined();
@@ -281,9 +265,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "out", out.length, a.length);
     byDType(a.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      elementwise(a.length, [&](size_t b, size_t e) {
-        vg::binaryScalar<T>(op, ptr<T>(a) + b, static_cast<T>(s), ptr<T>(out) + b, e - b);
-      });
+      vg::binaryScalar<T>(op, ptr<T>(a), static_cast<T>(s), ptr<T>(out), a.length);
       return 0;
     });
     return info.Env().Undefined();
@@ -298,7 +280,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "y", y.length, x.length);
     byDType(x.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      elementwise(x.length, [&](size_t b, size_t e) { vg::axpy<T>(static_cast<T>(alpha), ptr<T>(x) + b, ptr<T>(y) + b, e - b); });
+      vg::axpy<T>(static_cast<T>(alpha), ptr<T>(x), ptr<T>(y), x.length);
       return 0;
     });
     return info.Env().Undefined();
@@ -317,9 +299,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "out", out.length, x.length);
     byDType(x.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      elementwise(x.length, [&](size_t b, size_t e) {
-        vg::axpby<T>(static_cast<T>(alpha), ptr<T>(x) + b, static_cast<T>(beta), ptr<T>(y) + b, ptr<T>(out) + b, e - b);
-      });
+      vg::axpby<T>(static_cast<T>(alpha), ptr<T>(x), static_cast<T>(beta), ptr<T>(y), ptr<T>(out), x.length);
       return 0;
     });
     return info.Env().Undefined();
@@ -337,10 +317,8 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "buf", buf.length, param.length);
     byDType(param.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      elementwise(param.length, [&](size_t b, size_t e) {
-        vg::sgdMomentum<T>(ptr<T>(param) + b, ptr<T>(grad) + b, ptr<T>(buf) + b, static_cast<T>(lr),
-                           static_cast<T>(momentum), static_cast<T>(dampening), nesterov != 0, e - b);
-      });
+      vg::sgdMomentum<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(buf), static_cast<T>(lr), static_cast<T>(momentum),
+                         static_cast<T>(dampening), nesterov != 0, param.length);
       return 0;
     });
     return info.Env().Undefined();
@@ -353,7 +331,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     const double v = numberArg(info, 1, K, "value");
     byDType(out.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      elementwise(out.length, [&](size_t b, size_t e) { vg::fill<T>(ptr<T>(out) + b, static_cast<T>(v), e - b); });
+      vg::fill<T>(ptr<T>(out), static_cast<T>(v), out.length);
       return 0;
     });
     return info.Env().Undefined();
@@ -762,10 +740,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "argmax", am.length, out.length);
     byDType(x.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      vg::parallelFor(planes, grainFor(h * w), [&](size_t p0, size_t p1) {
-        vg::maxPool2d<T>(ptr<T>(x) + p0 * h * w, p1 - p0, h, w, k, stride, ptr<T>(out) + p0 * oh * ow,
-                         am.data + p0 * oh * ow);
-      });
+      vg::maxPool2d<T>(ptr<T>(x), planes, h, w, k, stride, ptr<T>(out), am.data);
       return 0;
     });
     return info.Env().Undefined();
@@ -786,10 +761,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     checkIndices(info, K, "argmax", am, h * w);
     byDType(g.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      vg::parallelFor(planes, grainFor(h * w), [&](size_t p0, size_t p1) {
-        vg::maxPool2dBackward<T>(ptr<T>(g) + p0 * oh * ow, am.data + p0 * oh * ow, p1 - p0, h, w, oh, ow,
-                                 ptr<T>(out) + p0 * h * w);
-      });
+      vg::maxPool2dBackward<T>(ptr<T>(g), am.data, planes, h, w, oh, ow, ptr<T>(out));
       return 0;
     });
     return info.Env().Undefined();

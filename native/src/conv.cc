@@ -81,7 +81,7 @@ void col2imRows(const T* cols, size_t ld, size_t c, size_t h, size_t w, size_t k
 
 // Items per pool part: enough that a part copies at least ~32k values (less is not worth a hand-off).
 inline size_t imagesPerPart(size_t valuesPerItem) {
-  return std::max<size_t>(1, (size_t(1) << 15) / std::max<size_t>(1, valuesPerItem));
+  return std::max<size_t>(1, kElementGrain / std::max<size_t>(1, valuesPerItem));
 }
 
 }  // namespace
@@ -130,7 +130,7 @@ void swapAxes(const T* x, size_t a, size_t b, size_t inner, T* out) {
 }
 
 template <typename T>
-void maxPool2d(const T* x, size_t planes, size_t h, size_t w, size_t k, size_t stride, T* out, int32_t* argmax) {
+void maxPool2dPart(const T* x, size_t planes, size_t h, size_t w, size_t k, size_t stride, T* out, int32_t* argmax) {
   const size_t oh = static_cast<size_t>(convOutSize(h, k, stride, 0));
   const size_t ow = static_cast<size_t>(convOutSize(w, k, stride, 0));
   for (size_t p = 0; p < planes; p++) {
@@ -159,8 +159,8 @@ void maxPool2d(const T* x, size_t planes, size_t h, size_t w, size_t k, size_t s
 }
 
 template <typename T>
-void maxPool2dBackward(const T* g, const int32_t* argmax, size_t planes, size_t h, size_t w, size_t oh, size_t ow,
-                       T* out) {
+void maxPool2dBackwardPart(const T* g, const int32_t* argmax, size_t planes, size_t h, size_t w, size_t oh, size_t ow,
+                           T* out) {
   const size_t plane = oh * ow;
   for (size_t p = 0; p < planes; p++) {
     const T* gb = g + p * plane;
@@ -168,6 +168,24 @@ void maxPool2dBackward(const T* g, const int32_t* argmax, size_t planes, size_t 
     T* xb = out + p * h * w;
     for (size_t o = 0; o < plane; o++) xb[static_cast<size_t>(ab[o])] += gb[o];
   }
+}
+
+// Pooling: planes split across the pool, each part one call of the loop above on its planes.
+template <typename T>
+void maxPool2d(const T* x, size_t planes, size_t h, size_t w, size_t k, size_t stride, T* out, int32_t* argmax) {
+  const size_t oh = static_cast<size_t>(convOutSize(h, k, stride, 0));
+  const size_t ow = static_cast<size_t>(convOutSize(w, k, stride, 0));
+  parallelFor(planes, imagesPerPart(h * w), [&](size_t p0, size_t p1) {
+    maxPool2dPart(x + p0 * h * w, p1 - p0, h, w, k, stride, out + p0 * oh * ow, argmax + p0 * oh * ow);
+  });
+}
+
+template <typename T>
+void maxPool2dBackward(const T* g, const int32_t* argmax, size_t planes, size_t h, size_t w, size_t oh, size_t ow,
+                       T* out) {
+  parallelFor(planes, imagesPerPart(h * w), [&](size_t p0, size_t p1) {
+    maxPool2dBackwardPart(g + p0 * oh * ow, argmax + p0 * oh * ow, p1 - p0, h, w, oh, ow, out + p0 * h * w);
+  });
 }
 
 #define VG_INSTANTIATE(T)                                                                                 \

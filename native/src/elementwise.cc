@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "vugrad/kernels.h"
+#include "vugrad/parallel.h"
 
 namespace vg {
 
@@ -66,7 +67,7 @@ void sigmoidF32(const float* x, float* out, size_t n) {
 }  // namespace
 
 template <typename T>
-void unary(UnaryOp op, const T* x, T* out, size_t n) {
+void unaryPart(UnaryOp op, const T* x, T* out, size_t n) {
   switch (op) {
     case UnaryOp::Neg:
       for (size_t i = 0; i < n; i++) out[i] = -x[i];
@@ -108,7 +109,7 @@ void unary(UnaryOp op, const T* x, T* out, size_t n) {
 }
 
 template <typename T>
-void unaryBackward(UnaryOp op, const T* x, const T* y, const T* g, T* out, size_t n) {
+void unaryBackwardPart(UnaryOp op, const T* x, const T* y, const T* g, T* out, size_t n) {
   switch (op) {
     case UnaryOp::Neg:
       for (size_t i = 0; i < n; i++) out[i] = -g[i];
@@ -149,7 +150,7 @@ void unaryBackward(UnaryOp op, const T* x, const T* y, const T* g, T* out, size_
 }
 
 template <typename T>
-void binary(BinaryOp op, const T* a, const T* b, T* out, size_t n) {
+void binaryPart(BinaryOp op, const T* a, const T* b, T* out, size_t n) {
   switch (op) {
     case BinaryOp::Add:
       for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
@@ -175,7 +176,7 @@ void binary(BinaryOp op, const T* a, const T* b, T* out, size_t n) {
 }
 
 template <typename T>
-void binaryScalar(BinaryOp op, const T* a, T s, T* out, size_t n) {
+void binaryScalarPart(BinaryOp op, const T* a, T s, T* out, size_t n) {
   switch (op) {
     case BinaryOp::Add:
       for (size_t i = 0; i < n; i++) out[i] = a[i] + s;
@@ -201,17 +202,17 @@ void binaryScalar(BinaryOp op, const T* a, T s, T* out, size_t n) {
 }
 
 template <typename T>
-void axpy(T alpha, const T* x, T* y, size_t n) {
+void axpyPart(T alpha, const T* x, T* y, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
 template <typename T>
-void axpby(T alpha, const T* x, T beta, const T* y, T* out, size_t n) {
+void axpbyPart(T alpha, const T* x, T beta, const T* y, T* out, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = alpha * x[i] + beta * y[i];
 }
 
 template <typename T>
-void sgdMomentum(T* param, const T* grad, T* buf, T lr, T momentum, T dampening, bool nesterov, size_t n) {
+void sgdMomentumPart(T* param, const T* grad, T* buf, T lr, T momentum, T dampening, bool nesterov, size_t n) {
   const T keep = T(1) - dampening;
   if (nesterov) {
     for (size_t i = 0; i < n; i++) {
@@ -229,7 +230,7 @@ void sgdMomentum(T* param, const T* grad, T* buf, T lr, T momentum, T dampening,
 }
 
 template <typename T>
-void fill(T* out, T value, size_t n) {
+void fillPart(T* out, T value, size_t n) {
   std::fill(out, out + n, value);
 }
 
@@ -260,6 +261,43 @@ double dot(const T* a, const T* b, size_t n) {
   }
   for (; i < n; i++) s0 += static_cast<double>(a[i]) * static_cast<double>(b[i]);
   return (s0 + s1) + (s2 + s3);
+}
+
+// The kernels themselves: [0, n) split across the pool (vugrad/parallel.h) in parts of at least
+// kElementGrain elements, each part one call of the loop above on its slice.
+template <typename T>
+void unary(UnaryOp op, const T* x, T* out, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) { unaryPart(op, x + b, out + b, e - b); });
+}
+template <typename T>
+void unaryBackward(UnaryOp op, const T* x, const T* y, const T* g, T* out, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) { unaryBackwardPart(op, x + b, y + b, g + b, out + b, e - b); });
+}
+template <typename T>
+void binary(BinaryOp op, const T* a, const T* b, T* out, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t i, size_t e) { binaryPart(op, a + i, b + i, out + i, e - i); });
+}
+template <typename T>
+void binaryScalar(BinaryOp op, const T* a, T s, T* out, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) { binaryScalarPart(op, a + b, s, out + b, e - b); });
+}
+template <typename T>
+void axpy(T alpha, const T* x, T* y, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) { axpyPart(alpha, x + b, y + b, e - b); });
+}
+template <typename T>
+void axpby(T alpha, const T* x, T beta, const T* y, T* out, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) { axpbyPart(alpha, x + b, beta, y + b, out + b, e - b); });
+}
+template <typename T>
+void sgdMomentum(T* param, const T* grad, T* buf, T lr, T momentum, T dampening, bool nesterov, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) {
+    sgdMomentumPart(param + b, grad + b, buf + b, lr, momentum, dampening, nesterov, e - b);
+  });
+}
+template <typename T>
+void fill(T* out, T value, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) { fillPart(out + b, value, e - b); });
 }
 
 #define VG_INSTANTIATE(T)                                                      \

@@ -5,7 +5,9 @@
 // - arrays are contiguous and row-major; sizes are element counts;
 // - the caller has checked every length and index range (native/src/addon.cc does, before each call);
 // - `out` may alias an input only where names.ts says so;
-// - nothing here keeps a pointer past the call, and nothing here has mutable static state.
+// - nothing here keeps a pointer past the call, and nothing here has mutable static state;
+// - large calls split their work across the kernel thread pool (vugrad/parallel.h) and return when all of it is
+//   done, so to the caller every kernel is an ordinary synchronous call.
 #pragma once
 
 #include <cstddef>

@@ -28,6 +28,10 @@ void parallelFor(size_t n, size_t grain, const F& f) {
       const_cast<void*>(static_cast<const void*>(&f)));
 }
 
+// Elementwise kernels split in parts of at least this many elements: below it, handing a part to another
+// thread costs more than the part.
+constexpr size_t kElementGrain = size_t(1) << 15;
+
 // Threads parallelFor uses, the caller included (>= 1). Set by blasSetNumThreads (one setting for all).
 int parallelThreads();
 void setParallelThreads(int n);
