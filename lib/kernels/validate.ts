@@ -388,21 +388,26 @@ function conv(
   pad: number,
   out: FloatArray,
 ): { oh: number; ow: number; image: number; cols: number } {
-  size(K, 'c', c), size(K, 'h', h), size(K, 'w', w), positive(K, 'kh', kh), positive(K, 'kw', kw);
-  positive(K, 'stride', stride), size(K, 'pad', pad);
+  const { oh, ow } = convWindow(K, c, h, w, kh, kw, stride, pad);
   float(K, K.startsWith('im2col') ? 'x' : 'cols', src), float(K, 'out', out), sameDType(K, src, 'out', out);
-  const oh = convOut(K, h, kh, stride, pad, 'h');
-  const ow = convOut(K, w, kw, stride, pad, 'w');
   return { oh, ow, image: c * h * w, cols: c * kh * kw * oh * ow };
 }
 
-/** Sizes and window fit of a conv2d layer: the output's oh and ow. */
+/** Sizes of a convolution window over [c, h, w] images and its fit: the output's oh and ow. */
+function convWindow(
+  K: string, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number,
+): { oh: number; ow: number } {
+  size(K, 'c', c), size(K, 'h', h), size(K, 'w', w), positive(K, 'kh', kh), positive(K, 'kw', kw);
+  positive(K, 'stride', stride), size(K, 'pad', pad);
+  return { oh: convOut(K, h, kh, stride, pad, 'h'), ow: convOut(K, w, kw, stride, pad, 'w') };
+}
+
+/** Sizes and window fit of a conv2d layer (a batch of n images, o filters): the output's oh and ow. */
 function convLayer(
   K: string, n: number, c: number, h: number, w: number, o: number, kh: number, kw: number, stride: number, pad: number,
 ): { oh: number; ow: number } {
-  size(K, 'n', n), size(K, 'c', c), size(K, 'h', h), size(K, 'w', w), size(K, 'o', o);
-  positive(K, 'kh', kh), positive(K, 'kw', kw), positive(K, 'stride', stride), size(K, 'pad', pad);
-  return { oh: convOut(K, h, kh, stride, pad, 'h'), ow: convOut(K, w, kw, stride, pad, 'w') };
+  size(K, 'n', n), size(K, 'o', o);
+  return convWindow(K, c, h, w, kh, kw, stride, pad);
 }
 
 /** For tests and tooling: the names of kernels whose index arguments `validated` range-checks. */

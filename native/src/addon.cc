@@ -685,42 +685,29 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
   }
 
   // conv2dBackwardWeight(x, g, n, c, h, w, o, kh, kw, stride, pad, gw)
-  Napi::Value Conv2dBackwardWeight(const Info& info) {
-    const char* K = "conv2dBackwardWeight";
-    const FloatArg x = floatArg(info, 0, K, "x"), g = floatArg(info, 1, K, "g");
-    const ConvSizes s = convSizes(info, 2, K);
-    const FloatArg gw = floatArg(info, 11, K, "gw");
-    sameDType(info, K, x, g, "g");
-    sameDType(info, K, x, gw, "gw");
-    expectLength(info, K, "x", x.length, s.x);
-    expectLength(info, K, "g", g.length, s.y);
-    expectLength(info, K, "gw", gw.length, s.weight);
-    byDType(x.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::conv2dBackwardWeight<T>(ptr<T>(x), ptr<T>(g), s.n, s.c, s.h, s.w, s.o, s.kh, s.kw, s.stride, s.pad, ptr<T>(gw));
-      return 0;
-    });
-    return info.Env().Undefined();
-  }
-
   // conv2dBackwardInput(g, weight, n, c, h, w, o, kh, kw, stride, pad, gx)
-  Napi::Value Conv2dBackwardInput(const Info& info) {
-    const char* K = "conv2dBackwardInput";
-    const FloatArg g = floatArg(info, 0, K, "g"), weight = floatArg(info, 1, K, "weight");
+  template <bool Input>
+  Napi::Value ConvBackward(const Info& info) {
+    const char* K = Input ? "conv2dBackwardInput" : "conv2dBackwardWeight";
+    const char* names[] = {Input ? "g" : "x", Input ? "weight" : "g", Input ? "gx" : "gw"};
+    const FloatArg a = floatArg(info, 0, K, names[0]), b = floatArg(info, 1, K, names[1]);
     const ConvSizes s = convSizes(info, 2, K);
-    const FloatArg gx = floatArg(info, 11, K, "gx");
-    sameDType(info, K, g, weight, "weight");
-    sameDType(info, K, g, gx, "gx");
-    expectLength(info, K, "g", g.length, s.y);
-    expectLength(info, K, "weight", weight.length, s.weight);
-    expectLength(info, K, "gx", gx.length, s.x);
-    byDType(g.dtype, [&](auto* tag) {
+    const FloatArg out = floatArg(info, 11, K, names[2]);
+    sameDType(info, K, a, b, names[1]);
+    sameDType(info, K, a, out, names[2]);
+    expectLength(info, K, names[0], a.length, Input ? s.y : s.x);
+    expectLength(info, K, names[1], b.length, Input ? s.weight : s.y);
+    expectLength(info, K, names[2], out.length, Input ? s.x : s.weight);
+    byDType(a.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      vg::conv2dBackwardInput<T>(ptr<T>(g), ptr<T>(weight), s.n, s.c, s.h, s.w, s.o, s.kh, s.kw, s.stride, s.pad, ptr<T>(gx));
+      if (Input) vg::conv2dBackwardInput<T>(ptr<T>(a), ptr<T>(b), s.n, s.c, s.h, s.w, s.o, s.kh, s.kw, s.stride, s.pad, ptr<T>(out));
+      else vg::conv2dBackwardWeight<T>(ptr<T>(a), ptr<T>(b), s.n, s.c, s.h, s.w, s.o, s.kh, s.kw, s.stride, s.pad, ptr<T>(out));
       return 0;
     });
     return info.Env().Undefined();
   }
+  Napi::Value Conv2dBackwardWeight(const Info& info) { return ConvBackward<false>(info); }
+  Napi::Value Conv2dBackwardInput(const Info& info) { return ConvBackward<true>(info); }
 
   // maxPool2d(x, planes, h, w, k, stride, out, argmax)
   Napi::Value MaxPool2d(const Info& info) {
