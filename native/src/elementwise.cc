@@ -27,8 +27,9 @@ inline T sigmoid(T x) {
 // 2^k from the exponent bits. No branches: NaN is passed through with a select.
 //
 // The loop is compiled twice: for AVX2+FMA (8 floats per instruction) and for the baseline x86-64 (SSE2, 4),
-// chosen at run time, so the shipped binary runs on any x86-64 CPU. AVX2 halved its time on the course's
-// 128x3136 hidden layer (1.1 ms -> see docs/performance.md).
+// chosen at run time, so the shipped binary runs on any x86-64 CPU. On the course's 128x3136 hidden layer
+// (401k values, one thread) the AVX2 build took 0.30 ms where the SSE2-only build took 1.12 ms (consecutive
+// runs of the same micro-benchmark).
 inline __attribute__((always_inline)) void sigmoidF32Loop(const float* x, float* out, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const float xi = x[i];

@@ -1,10 +1,11 @@
 // A small process-wide thread pool for the kernels: parallelFor splits a range into contiguous parts, one per
 // thread, and runs them on the pool's workers and on the calling thread. Plain C++, no N-API types.
 //
-// Why our own pool rather than OpenBLAS's threads: on the 2-core machine OpenBLAS's threading did not speed up
-// the gemm shapes of an MLP or LeNet (300x784x128: 767 us on 1 thread, 747 us on 2), while two single-threaded
-// gemms on halves of C did (453 us); and elementwise kernels, im2col and pooling need threads too. With this
-// pool OpenBLAS itself always runs single-threaded (see blas.cc).
+// Why our own pool rather than OpenBLAS's threads: on the 2-core machine OpenBLAS's threading gained little
+// on the gemm shapes of an MLP (300x784x128, two runs of one C harness: 828 / 871 us on 1 thread, 782 / 545 us
+// with OpenBLAS's 2 threads, 453 / 384 us as two single-threaded gemms on halves of C), and elementwise
+// kernels, im2col and pooling need threads too. With this pool OpenBLAS itself always runs single-threaded
+// (see blas.cc).
 #pragma once
 
 #include <cstddef>
