@@ -16,6 +16,7 @@
         "native/src/conv2d.cc",
         "native/src/conv_direct.cc",
         "native/src/elementwise.cc",
+        "native/src/memory.cc",
         "native/src/parallel.cc",
         "native/src/reduce.cc"
       ],

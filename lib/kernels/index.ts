@@ -45,6 +45,12 @@ export interface BackendInfo {
   threads: number;
   /** Logical cores available to this process. */
   cores: number;
+  /**
+   * Whether the addon keeps freed blocks of up to 32 MB in malloc's heap (glibc), so each batch's activations
+   * reuse memory instead of being page-faulted in again. Off with VUGRAD_MALLOC_TUNING=0 or when MALLOC_*
+   * settings are in the environment (yours win). See docs/native.md, "Memory".
+   */
+  mallocTuned: boolean;
   /** OPENBLAS_CORETYPE in the environment (it overrides OpenBLAS's CPU detection), or null when unset. */
   openblasCoretype: string | null;
   /** Kernels that run in the addon (for inputs above the small-input cut-offs). */
@@ -128,6 +134,7 @@ export function backendInfo(): BackendInfo {
     blasCore: binding ? binding.blasCoreName() : null,
     threads: binding ? binding.getNumThreads() : 1,
     cores: availableCores(),
+    mallocTuned: binding?.mallocTuned?.() ?? false,
     openblasCoretype: process.env.OPENBLAS_CORETYPE ?? null,
     nativeKernels: [...nativeNames],
     jsKernels: all.filter((k) => !nativeNames.includes(k)),

@@ -52,6 +52,7 @@ export interface NativeBinding {
   getNumThreads(): number;
   setNumThreads(n: number): void;
   trimMemory?(): boolean;
+  mallocTuned?(): boolean;
 }
 
 /** Op codes: the order of vg::UnaryOp / vg::BinaryOp in native/include/vugrad/kernels.h. */

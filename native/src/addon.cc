@@ -4,9 +4,6 @@
 // Context-aware (Napi::Addon, no static mutable state), so it loads in several worker_threads at once. Typed
 // array pointers are borrowed for the length of one call and never kept.
 #include <napi.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +12,7 @@
 
 #include "vugrad/blas.h"
 #include "vugrad/kernels.h"
+#include "vugrad/memory.h"
 
 namespace {
 
@@ -136,6 +134,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
  public:
   VugradAddon(Napi::Env env, Napi::Object exports) {
     vg::blasInit();
+    vg::memoryInit();
     DefineAddon(exports, {
                              InstanceMethod("gemm", &VugradAddon::Gemm),
                              InstanceMethod("unary", &VugradAddon::Unary),
@@ -174,6 +173,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("blasCoreName", &VugradAddon::BlasCoreName),
                              InstanceMethod("getNumThreads", &VugradAddon::GetNumThreads),
                              InstanceMethod("trimMemory", &VugradAddon::TrimMemory),
+                             InstanceMethod("mallocTuned", &VugradAddon::MallocTuned),
                              InstanceMethod("setNumThreads", &VugradAddon::SetNumThreads),
                          });
   }
@@ -759,13 +759,9 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
   Napi::Value GetNumThreads(const Info& info) { return Napi::Number::New(info.Env(), vg::blasGetNumThreads()); }
   // Returns memory that freed blocks still hold in malloc's heaps to the system (glibc's malloc_trim), so a
   // process whose worker threads come and go does not keep their peak. True when memory was released.
-  Napi::Value TrimMemory(const Info& info) {
-#ifdef __GLIBC__
-    return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
-#else
-    return Napi::Boolean::New(info.Env(), false);
-#endif
-  }
+  Napi::Value TrimMemory(const Info& info) { return Napi::Boolean::New(info.Env(), vg::memoryTrim()); }
+  // Whether vg::memoryInit's malloc setting is in force (see vugrad/memory.h).
+  Napi::Value MallocTuned(const Info& info) { return Napi::Boolean::New(info.Env(), vg::memoryTuned()); }
   Napi::Value SetNumThreads(const Info& info) {
     const size_t n = sizeArg(info, 0, "setNumThreads", "n");
     if (n < 1) fail(info, "setNumThreads", "n must be >= 1");

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 const root = path.resolve(__dirname, '..', '..');
 
 /** Runs a CommonJS snippet in a fresh node at the repo root (TypeScript through tsx); returns the JSON it prints last. */
-export function runChild(code: string, env: Record<string, string | undefined>): any {
-  const res = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', code], {
+export function runChild(code: string, env: Record<string, string | undefined>, nodeArgs: string[] = []): any {
+  const res = spawnSync(process.execPath, [...nodeArgs, '--require', 'tsx/cjs', '-e', code], {
     cwd: root,
     env: { ...process.env, ...env },
     encoding: 'utf8',
