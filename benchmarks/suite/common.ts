@@ -101,6 +101,18 @@ export async function medianCall(f: () => unknown, seconds: number): Promise<num
   return ts[ts.length >> 1];
 }
 
+/** Median seconds of `reps` calls of a synchronous f (no warm-up: for timings interleaved with other work). */
+export function medianOfCalls(f: () => void, reps: number): number {
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const s = now();
+    f();
+    ts.push(now() - s);
+  }
+  ts.sort((a, b) => a - b);
+  return ts[ts.length >> 1];
+}
+
 export { now };
 
 /** Runs each workload, turning a throw into a cell that says why. */

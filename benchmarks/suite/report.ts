@@ -162,15 +162,18 @@ export function checkTargets(table: Table): TargetCheck[] {
   {
     const s = table['vugrad-native']?.mnistEpoch;
     const gemmOnly = s?.extraMedians?.gemmOnlySeconds;
+    const atRate = s?.extraMedians?.atGemm1024RateSeconds;
     const gflop = s?.extraMedians?.gflopPerEpoch;
-    const rate = table['vugrad-native']?.gemm1024?.median;
-    if (s?.median !== undefined && gemmOnly !== undefined && gflop !== undefined && rate !== undefined) {
-      const atRate = gflop / rate;
+    if (s?.median !== undefined && gemmOnly !== undefined && atRate !== undefined && gflop !== undefined) {
+      // Two readings of "its matrix multiplies alone at the measured gemm rate", both timed interleaved with the
+      // epoch's own steps (see mnistEpoch in suite/vugrad.ts). The target is judged on the first: the same
+      // gemms, so that the ratio is the framework's overhead over its matrix multiplies. The second also
+      // charges the epoch's gemm shapes (k = 128, a side of 10) for running slower than a square one.
       const r1 = s.median / gemmOnly;
       const r2 = s.median / atRate;
       out.push({
         target: 'course MNIST epoch within 1.3x of its matrix multiplies alone',
-        measured: `${fmt(s.median)} s; ${r1.toFixed(2)}x the same gemms timed alone (${fmt(gemmOnly)} s); ${r2.toFixed(2)}x ${fmt(gflop)} GFLOP at the gemm-1024 rate (${fmt(atRate)} s)`,
+        measured: `${fmt(s.median)} s; ${r1.toFixed(2)}x the same gemms timed alone (${fmt(gemmOnly)} s); ${r2.toFixed(2)}x its ${fmt(gflop)} GFLOP at the 1024^3 gemm rate (${fmt(atRate)} s)`,
         met: r1 <= 1.3,
       });
     } else out.push({ target: 'course MNIST epoch within 1.3x of its matrix multiplies alone', measured: 'no data', met: null });
