@@ -29,8 +29,9 @@
       "cflags_cc!": ["-fno-exceptions"],
       # -fno-trapping-math: we never enable FP exceptions, and it lets gcc vectorize loops with selects
       # (the float32 sigmoid: 4 floats per instruction instead of a libm call per element).
-      "cflags": ["-O3", "-fno-trapping-math", "<!@(pkg-config --cflags openblas)"],
-      "cflags_cc": ["-O3", "-fno-trapping-math", "-std=c++17", "-fexceptions", "<!@(pkg-config --cflags openblas)"],
+      # -fno-math-errno: nothing reads errno, and it lets gcc vectorize square roots (the fused Adam update).
+      "cflags": ["-O3", "-fno-trapping-math", "-fno-math-errno", "<!@(pkg-config --cflags openblas)"],
+      "cflags_cc": ["-O3", "-fno-trapping-math", "-fno-math-errno", "-std=c++17", "-fexceptions", "<!@(pkg-config --cflags openblas)"],
       "conditions": [
         ["openblas_static==1", {
           "libraries": [

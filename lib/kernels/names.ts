@@ -75,6 +75,18 @@ export interface KernelTable {
    */
   sgdMomentum(param: FloatArray, grad: FloatArray, buf: FloatArray, lr: number, momentum: number, dampening: number, nesterov: boolean): void;
 
+  /**
+   * One Adam update after its moments' bias corrections are known (`torch.optim.Adam`, one pass):
+   * `m = beta1 * m + (1 - beta1) * g`, `v = beta2 * v + (1 - beta2) * g^2`, with AMSGrad (`vmax` given)
+   * `vmax = max(vmax, v)` and vmax used below in place of v, then
+   * `param -= stepSize * m / (sqrt(v) / bc2Sqrt + eps)`, where stepSize = lr / (1 - beta1^t) and
+   * bc2Sqrt = sqrt(1 - beta2^t). Updates `param`, `m`, `v` (and `vmax`) in place.
+   */
+  adam(
+    param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null,
+    beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number,
+  ): void;
+
   /** `out[i] = value`. */
   fill(out: FloatArray, value: number): void;
 
@@ -208,6 +220,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'axpy',
   'axpby',
   'sgdMomentum',
+  'adam',
   'fill',
   'sumAll',
   'dot',

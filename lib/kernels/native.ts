@@ -22,6 +22,7 @@ export interface NativeBinding {
   axpy(alpha: number, x: FloatArray, y: FloatArray): void;
   axpby(alpha: number, x: FloatArray, beta: number, y: FloatArray, out: FloatArray): void;
   sgdMomentum(param: FloatArray, grad: FloatArray, buf: FloatArray, lr: number, momentum: number, dampening: number, nesterov: number): void;
+  adam: KernelTable['adam'];
   fill(out: FloatArray, value: number): void;
   sumAll(x: FloatArray): number;
   dot(a: FloatArray, b: FloatArray): number;
@@ -164,6 +165,10 @@ export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTa
     sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov) {
       if (param.length < cut.cheapElementwise) return js.sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov);
       b.sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov ? 1 : 0);
+    },
+    adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps) {
+      if (param.length < cut.transcendental) return js.adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
+      b.adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
     },
     fill(out, value) {
       if (out.length < cut.cheapElementwise) return js.fill(out, value);

@@ -163,6 +163,18 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length(K, 'grad', grad, param.length, 'param.length'), length(K, 'buf', buf, param.length, 'param.length');
       t.sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov);
     },
+    adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps) {
+      const K = 'adam';
+      num(K, 'beta1', beta1), num(K, 'beta2', beta2), num(K, 'stepSize', stepSize), num(K, 'bc2Sqrt', bc2Sqrt), num(K, 'eps', eps);
+      float(K, 'param', param), float(K, 'grad', grad), float(K, 'm', m), float(K, 'v', v);
+      sameDType(K, param, 'grad', grad), sameDType(K, param, 'm', m), sameDType(K, param, 'v', v);
+      length(K, 'grad', grad, param.length, 'param.length'), length(K, 'm', m, param.length, 'param.length');
+      length(K, 'v', v, param.length, 'param.length');
+      if (vmax !== null) {
+        float(K, 'vmax', vmax), sameDType(K, param, 'vmax', vmax), length(K, 'vmax', vmax, param.length, 'param.length');
+      }
+      t.adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
+    },
     fill(out, value) {
       float('fill', 'out', out), num('fill', 'value', value);
       t.fill(out, value);

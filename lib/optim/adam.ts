@@ -65,24 +65,10 @@ abstract class AdamBase extends Optimizer<AdamOptions, AdamState> {
     const [beta1, beta2] = betas;
     const g = this.gradient(i, p, grad, this.decoupled ? 0 : weightDecay, maximize);
     if (this.decoupled && weightDecay !== 0) kernels.binaryScalar('mul', p, 1 - lr * weightDecay, p);
-    const t = this.buffer(i, 1, p);
     const step = ++st.step;
-    kernels.axpby(1 - beta1, g, beta1, st.expAvg, st.expAvg);
-    kernels.binary('mul', g, g, t);
-    kernels.axpby(1 - beta2, t, beta2, st.expAvgSq, st.expAvgSq);
-    let second = st.expAvgSq;
-    if (amsgrad) {
-      const vmax = (st.maxExpAvgSq as FloatArray | undefined) ?? (st.maxExpAvgSq = zerosLike(p));
-      kernels.binary('max', vmax, st.expAvgSq, vmax);
-      second = vmax;
-    }
-    const stepSize = lr / (1 - beta1 ** step);
-    // denom = sqrt(v) / sqrt(1 - beta2^t) + eps, then p -= stepSize * m / denom.
-    kernels.unary('sqrt', second, t);
-    kernels.binaryScalar('div', t, Math.sqrt(1 - beta2 ** step), t);
-    kernels.binaryScalar('add', t, eps, t);
-    kernels.binary('div', st.expAvg, t, t);
-    kernels.axpy(-stepSize, t, p);
+    const vmax = amsgrad ? ((st.maxExpAvgSq as FloatArray | undefined) ?? (st.maxExpAvgSq = zerosLike(p))) : null;
+    // One fused pass over p, g, m, v (and vmax): the moments, then p -= stepSize * m / (sqrt(v) / bc2Sqrt + eps).
+    kernels.adam(p, g, st.expAvg, st.expAvgSq, vmax, beta1, beta2, lr / (1 - beta1 ** step), Math.sqrt(1 - beta2 ** step), eps);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "vugrad/blas.h"
 #include "vugrad/kernels.h"
@@ -144,6 +145,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("axpy", &VugradAddon::Axpy),
                              InstanceMethod("axpby", &VugradAddon::Axpby),
                              InstanceMethod("sgdMomentum", &VugradAddon::SgdMomentum),
+                             InstanceMethod("adam", &VugradAddon::Adam),
                              InstanceMethod("fill", &VugradAddon::Fill),
                              InstanceMethod("sumAll", &VugradAddon::SumAll),
                              InstanceMethod("dot", &VugradAddon::Dot),
@@ -319,6 +321,31 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
       using T = std::remove_pointer_t<decltype(tag)>;
       vg::sgdMomentum<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(buf), static_cast<T>(lr), static_cast<T>(momentum),
                          static_cast<T>(dampening), nesterov != 0, param.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // adam(param, grad, m, v, vmax | null, beta1, beta2, stepSize, bc2Sqrt, eps)
+  Napi::Value Adam(const Info& info) {
+    const char* K = "adam";
+    const FloatArg param = floatArg(info, 0, K, "param"), grad = floatArg(info, 1, K, "grad");
+    const FloatArg m = floatArg(info, 2, K, "m"), v = floatArg(info, 3, K, "v");
+    const bool ams = !info[4].IsNull();
+    const FloatArg vmax = ams ? floatArg(info, 4, K, "vmax") : param;
+    const double beta1 = numberArg(info, 5, K, "beta1"), beta2 = numberArg(info, 6, K, "beta2");
+    const double stepSize = numberArg(info, 7, K, "stepSize"), bc2Sqrt = numberArg(info, 8, K, "bc2Sqrt");
+    const double eps = numberArg(info, 9, K, "eps");
+    const std::pair<const FloatArg*, const char*> others[] = {{&grad, "grad"}, {&m, "m"}, {&v, "v"}, {&vmax, "vmax"}};
+    for (const auto& [arg, name] : others) {
+      sameDType(info, K, param, *arg, name);
+      expectLength(info, K, name, arg->length, param.length);
+    }
+    byDType(param.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::adam<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(m), ptr<T>(v), ams ? ptr<T>(vmax) : nullptr, static_cast<T>(beta1),
+                  static_cast<T>(beta2), static_cast<T>(stepSize), static_cast<T>(bc2Sqrt), static_cast<T>(eps),
+                  param.length);
       return 0;
     });
     return info.Env().Undefined();

@@ -231,6 +231,32 @@ void sgdMomentumPart(T* param, const T* grad, T* buf, T lr, T momentum, T dampen
 }
 
 template <typename T>
+void adamPart(T* param, const T* grad, T* m, T* v, T* vmax, T beta1, T beta2, T stepSize, T bc2Sqrt, T eps, size_t n) {
+  const T keep1 = T(1) - beta1, keep2 = T(1) - beta2;
+  if (vmax == nullptr) {
+    for (size_t i = 0; i < n; i++) {
+      const T g = grad[i];
+      const T mi = beta1 * m[i] + keep1 * g;
+      const T vi = beta2 * v[i] + keep2 * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      param[i] -= stepSize * mi / (std::sqrt(vi) / bc2Sqrt + eps);
+    }
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      const T g = grad[i];
+      const T mi = beta1 * m[i] + keep1 * g;
+      const T vi = beta2 * v[i] + keep2 * g * g;
+      const T top = vmax[i] > vi ? vmax[i] : vi;
+      m[i] = mi;
+      v[i] = vi;
+      vmax[i] = top;
+      param[i] -= stepSize * mi / (std::sqrt(top) / bc2Sqrt + eps);
+    }
+  }
+}
+
+template <typename T>
 void fillPart(T* out, T value, size_t n) {
   std::fill(out, out + n, value);
 }
@@ -297,6 +323,13 @@ void sgdMomentum(T* param, const T* grad, T* buf, T lr, T momentum, T dampening,
   });
 }
 template <typename T>
+void adam(T* param, const T* grad, T* m, T* v, T* vmax, T beta1, T beta2, T stepSize, T bc2Sqrt, T eps, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) {
+    adamPart(param + b, grad + b, m + b, v + b, vmax != nullptr ? vmax + b : nullptr, beta1, beta2, stepSize, bc2Sqrt,
+             eps, e - b);
+  });
+}
+template <typename T>
 void fill(T* out, T value, size_t n) {
   parallelFor(n, kElementGrain, [&](size_t b, size_t e) { fillPart(out + b, value, e - b); });
 }
@@ -309,6 +342,7 @@ void fill(T* out, T value, size_t n) {
   template void axpy<T>(T, const T*, T*, size_t);                              \
   template void axpby<T>(T, const T*, T, const T*, T*, size_t);                \
   template void sgdMomentum<T>(T*, const T*, T*, T, T, T, bool, size_t);         \
+  template void adam<T>(T*, const T*, T*, T*, T*, T, T, T, T, T, size_t);         \
   template void fill<T>(T*, T, size_t);                                        \
   template double sumAll<T>(const T*, size_t);                                 \
   template double dot<T>(const T*, const T*, size_t);

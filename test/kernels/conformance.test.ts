@@ -214,6 +214,32 @@ for (const [backendName, table] of backends) {
         }
       });
 
+      test('adam: moments, AMSGrad maximum and parameter update, against the formula in float64 (large sizes split across threads)', () => {
+        const r = rng(19);
+        for (const n of [...SIZES, 100_003]) { // the largest is split across the pool's threads
+          for (const [beta1, beta2, step, eps, ams] of [[0.9, 0.999, 1, 1e-8, false], [0.8, 0.99, 7, 1e-3, true], [0, 0.5, 3, 0.1, false]] as const) {
+            const p = randArray(C, n, r);
+            const g = randArray(C, n, r);
+            const m = randArray(C, n, r);
+            const v = randArray(C, n, r).map(Math.abs);
+            const vmax = ams ? randArray(C, n, r).map((x) => 0.5 * Math.abs(x)) : null;
+            const lr = 0.01;
+            const stepSize = lr / (1 - beta1 ** step);
+            const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
+            const wantM = Array.from(m, (x, i) => beta1 * x + (1 - beta1) * g[i]);
+            const wantV = Array.from(v, (x, i) => beta2 * x + (1 - beta2) * g[i] * g[i]);
+            const wantMax = vmax ? Array.from(vmax, (x, i) => Math.max(x, wantV[i])) : null;
+            const second = wantMax ?? wantV;
+            const wantP = Array.from(p, (x, i) => x - (stepSize * wantM[i]) / (Math.sqrt(second[i]) / bc2Sqrt + eps));
+            K.adam(p, g, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
+            expectClose(m, wantM, tol, `adam m n=${n}`);
+            expectClose(v, wantV, tol, `adam v n=${n}`);
+            if (vmax && wantMax) expectClose(vmax, wantMax, tol, `adam vmax n=${n}`);
+            expectClose(p, wantP, tol, `adam param n=${n} amsgrad=${ams}`);
+          }
+        }
+      });
+
       test('axpy, axpby (aliased), fill, sumAll, dot', () => {
         const r = rng(6);
         for (const n of SIZES) {
@@ -644,6 +670,9 @@ for (const [backendName, table] of backends) {
         ['conv2dBackwardInput', () => K.conv2dBackwardInput(f32(16), f32(18), 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(31))],
         ['sgdMomentum', () => K.sgdMomentum(f32(200), f32(200), f32(199), 0.1, 0.9, 0, false)],
         ['sgdMomentum', () => K.sgdMomentum(f32(200), f64(200), f32(200), 0.1, 0.9, 0, false)],
+        ['adam', () => K.adam(f32(200), f32(200), f32(200), f32(199), null, 0.9, 0.999, 0.1, 0.5, 1e-8)],
+        ['adam', () => K.adam(f32(200), f32(200), f32(200), f32(200), f64(200) as unknown as Float32Array, 0.9, 0.999, 0.1, 0.5, 1e-8)],
+        ['adam', () => K.adam(f32(200), f32(200), f32(200), f32(200), null, 0.9, '0.999' as unknown as number, 0.1, 0.5, 1e-8)],
         ['swapAxes', () => K.swapAxes(f32(24), 2, 3.5, 4, f32(24))],
       ];
       for (const [name, thunk] of bad) {
@@ -695,6 +724,9 @@ const direct = tables.native ? loadNative().binding : null;
       () => b.conv2dBackwardWeight(f32(32), f32(16), 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(17)),
       () => b.conv2dBackwardInput(f32(16), f32(18), 2, 1, 4, 4, 2, 3, 3, 1, 0, new Float64Array(32) as unknown as Float32Array),
       () => b.sgdMomentum(f32(8), f32(8), f32(7), 0.1, 0.9, 0, 0),
+      () => b.adam(f32(8), f32(8), f32(8), f32(8), f32(7), 0.9, 0.999, 0.1, 0.5, 1e-8),
+      () => b.adam(f32(8), f32(8), new Float64Array(8) as unknown as Float32Array, f32(8), null, 0.9, 0.999, 0.1, 0.5, 1e-8),
+      () => (b.adam as (...a: unknown[]) => unknown)(f32(8), f32(8), f32(8), f32(8), 'x', 0.9, 0.999, 0.1, 0.5, 1e-8),
       () => b.maxAxis(f32(0), 2, 0, 3, f32(6), new Int32Array(6)),
       () => (b.sumAll as (...a: unknown[]) => unknown)(),
       () => b.setNumThreads(0),

@@ -159,6 +159,21 @@ export function sgdMomentum(
   }
 }
 
+export function adam(
+  param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null,
+  beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number,
+): void {
+  const n = param.length;
+  for (let i = 0; i < n; i++) {
+    const g = grad[i];
+    m[i] = beta1 * m[i] + (1 - beta1) * g;
+    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    let second = v[i];
+    if (vmax !== null) second = vmax[i] = Math.max(vmax[i], second);
+    param[i] -= (stepSize * m[i]) / (Math.sqrt(second) / bc2Sqrt + eps);
+  }
+}
+
 export function fill(out: FloatArray, value: number): void {
   out.fill(value);
 }

@@ -1,6 +1,6 @@
 /** The complete pure-TypeScript kernel table: the reference every other backend is checked against. */
 import type { KernelTable } from '../names';
-import { axpby, axpy, binary, binaryScalar, fill, sgdMomentum, unary, unaryBackward } from './elementwise';
+import { adam, axpby, axpy, binary, binaryScalar, fill, sgdMomentum, unary, unaryBackward } from './elementwise';
 import {
   col2im,
   col2imBatch,
@@ -40,6 +40,7 @@ export const jsKernels: KernelTable = {
   axpy,
   axpby,
   sgdMomentum,
+  adam,
   fill,
   sumAll,
   dot,

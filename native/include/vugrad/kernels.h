@@ -33,6 +33,10 @@ template <typename T> void axpby(T alpha, const T* x, T beta, const T* y, T* out
 // SGD with momentum, fused: buf = momentum buf + (1 - dampening) g; param -= lr (nesterov ? g + momentum buf : buf).
 template <typename T>
 void sgdMomentum(T* param, const T* grad, T* buf, T lr, T momentum, T dampening, bool nesterov, size_t n);
+// Adam, fused: m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2; with vmax (AMSGrad, may be null)
+// vmax = max(vmax, v) and used for v below; param -= stepSize m / (sqrt(v) / bc2Sqrt + eps).
+template <typename T>
+void adam(T* param, const T* grad, T* m, T* v, T* vmax, T beta1, T beta2, T stepSize, T bc2Sqrt, T eps, size_t n);
 template <typename T> void fill(T* out, T value, size_t n);
 template <typename T> double sumAll(const T* x, size_t n);
 template <typename T> double dot(const T* a, const T* b, size_t n);
