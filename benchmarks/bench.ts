@@ -178,7 +178,7 @@ for (const w of WORKLOADS) {
   });
   lines.push(`| ${w.label} | ${w.unit} | ${cells.join(' | ')} |`);
 }
-lines.push(`| threads | | ${columns.map((fw) => (fw === 'pytorch-best' ? 'best' : String(fwThreads[fw] ?? '-'))).join(' | ')} |`);
+lines.push(`| threads | | ${columns.map((fw) => (fw === 'pytorch-best' ? 'best' : fwThreads[fw] ?? '-')).join(' | ')} |`);
 lines.push('');
 lines.push('Min-max over the rounds:');
 lines.push('');

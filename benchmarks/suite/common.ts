@@ -34,6 +34,8 @@ export interface RunnerResult {
   framework: string;
   version: string;
   threads: number;
+  /** PyTorch: the threads of the OpenBLAS it calls for gemms (its own setting, not torch.set_num_threads). */
+  blasThreads?: number | null;
   cells: Partial<Record<WorkloadId, Cell>>;
 }
 

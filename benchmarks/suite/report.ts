@@ -43,13 +43,14 @@ export function median(xs: number[]): number {
 }
 
 /** Medians (with min-max) per framework and workload over every run. */
-export function summarize(runs: RunnerResult[]): { table: Table; threads: Record<string, number>; versions: Record<string, string> } {
+export function summarize(runs: RunnerResult[]): { table: Table; threads: Record<string, string>; versions: Record<string, string> } {
   const table: Table = {};
-  const threads: Record<string, number> = {};
+  const threads: Record<string, string> = {};
   const versions: Record<string, string> = {};
   const cells: Record<string, Partial<Record<WorkloadId, Cell[]>>> = {};
   for (const r of runs) {
-    threads[r.framework] = r.threads;
+    // PyTorch's intra-op threads, and the OpenBLAS threads its gemms use when they differ.
+    threads[r.framework] = r.blasThreads != null && r.blasThreads !== r.threads ? `${r.threads} (gemm: OpenBLAS ${r.blasThreads})` : String(r.threads);
     versions[r.framework] = r.version;
     for (const [w, c] of Object.entries(r.cells) as [WorkloadId, Cell][]) {
       ((cells[r.framework] ??= {})[w] ??= []).push(c);

@@ -129,5 +129,23 @@ for w in config["workloads"]:
         cells[w] = impl[w]()
     except Exception as e:  # a cell that says why
         cells[w] = {"error": str(e).split("\n")[0][:160]}
+
+
+def blas_threads():
+    """Threads of the OpenBLAS this PyTorch calls for its gemms (torch.set_num_threads does not set them), or None."""
+    try:
+        import ctypes
+        with open("/proc/self/maps") as f:
+            libs = sorted({line.split()[-1] for line in f if "openblas" in line and ".so" in line})
+        for lib in libs:
+            fn = getattr(ctypes.CDLL(lib), "openblas_get_num_threads", None)
+            if fn is not None:
+                return int(fn())
+    except Exception:
+        pass
+    return None
+
+
 name = "pytorch-%dt" % config["threads"] if config["threads"] > 0 else "pytorch-default"
-print("RESULT " + json.dumps({"framework": name, "version": torch.__version__, "threads": torch.get_num_threads(), "cells": cells}))
+print("RESULT " + json.dumps({"framework": name, "version": torch.__version__, "threads": torch.get_num_threads(),
+                              "blasThreads": blas_threads(), "cells": cells}))
