@@ -46,9 +46,9 @@ export interface BackendInfo {
   /** Logical cores available to this process. */
   cores: number;
   /**
-   * Whether the addon keeps freed blocks of up to 32 MB in malloc's heap (glibc), so each batch's activations
-   * reuse memory instead of being page-faulted in again. Off with VUGRAD_MALLOC_TUNING=0 or when MALLOC_*
-   * settings are in the environment (yours win). See docs/native.md, "Memory".
+   * Whether the addon keeps freed blocks of up to 32 MB in malloc's heap (glibc, opt-in with
+   * VUGRAD_MALLOC_TUNING=1), so each batch's activations reuse memory instead of being page-faulted in again.
+   * Never on when MALLOC_* settings are in the environment (yours win). See docs/native.md, "Memory".
    */
   mallocTuned: boolean;
   /** OPENBLAS_CORETYPE in the environment (it overrides OpenBLAS's CPU detection), or null when unset. */

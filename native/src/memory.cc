@@ -28,12 +28,13 @@ bool userSetMalloc() {
 bool memoryInit() {
   std::call_once(initOnce, [] {
 #ifdef __GLIBC__
+    // Opt-in: it removes the page faults, but the heap then keeps what it grows to (see vugrad/memory.h).
     const char* opt = std::getenv("VUGRAD_MALLOC_TUNING");
-    if ((opt != nullptr && std::strcmp(opt, "0") == 0) || userSetMalloc()) return;
+    if (opt == nullptr || std::strcmp(opt, "1") != 0 || userSetMalloc()) return;
     // NOTE: glibc's own heuristic moves to this state by itself once a 32 MB block has been freed (the mmap
     // threshold follows freed mmapped blocks up to 32 MB, the trim threshold is twice it). Until then a
     // training loop's activations (1.6 MB per layer for the course MNIST MLP) are mmapped or trimmed after
-    // every garbage collection, and the next batch takes 70-150 page faults to get them back.
+    // most garbage collections, and the next batch takes 60-170 page faults to get them back.
     tuned = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 64 << 20) == 1;
 #endif
   });
