@@ -87,6 +87,26 @@ export interface KernelTable {
     beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number,
   ): void;
 
+  /**
+   * One RMSprop update (`torch.optim.RMSprop`, one pass): `sq = alpha * sq + (1 - alpha) * g^2`; centered
+   * (`gAvg` given): `gAvg = alpha * gAvg + (1 - alpha) * g` and `d = g / (sqrt(sq - gAvg^2) + eps)`, else
+   * `d = g / (sqrt(sq) + eps)`; with `buf` given: `buf = momentum * buf + d` and `param -= lr * buf`, else
+   * `param -= lr * d`. Updates its arrays in place.
+   */
+  rmsprop(
+    param: FloatArray, grad: FloatArray, sq: FloatArray, gAvg: FloatArray | null, buf: FloatArray | null,
+    lr: number, alpha: number, eps: number, momentum: number,
+  ): void;
+
+  /** One Adagrad update (`torch.optim.Adagrad`): `sum += g^2`, then `param -= clr * g / (sqrt(sum) + eps)`. */
+  adagrad(param: FloatArray, grad: FloatArray, sum: FloatArray, clr: number, eps: number): void;
+
+  /**
+   * One Adamax update (`torch.optim.Adamax`): `m = beta1 * m + (1 - beta1) * g`,
+   * `u = max(beta2 * u, |g| + eps)`, then `param -= stepSize * m / u` (stepSize = lr / (1 - beta1^t)).
+   */
+  adamax(param: FloatArray, grad: FloatArray, m: FloatArray, u: FloatArray, beta1: number, beta2: number, stepSize: number, eps: number): void;
+
   /** `out[i] = value`. */
   fill(out: FloatArray, value: number): void;
 
@@ -221,6 +241,9 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'axpby',
   'sgdMomentum',
   'adam',
+  'rmsprop',
+  'adagrad',
+  'adamax',
   'fill',
   'sumAll',
   'dot',

@@ -23,6 +23,9 @@ export interface NativeBinding {
   axpby(alpha: number, x: FloatArray, beta: number, y: FloatArray, out: FloatArray): void;
   sgdMomentum(param: FloatArray, grad: FloatArray, buf: FloatArray, lr: number, momentum: number, dampening: number, nesterov: number): void;
   adam: KernelTable['adam'];
+  rmsprop: KernelTable['rmsprop'];
+  adagrad: KernelTable['adagrad'];
+  adamax: KernelTable['adamax'];
   fill(out: FloatArray, value: number): void;
   sumAll(x: FloatArray): number;
   dot(a: FloatArray, b: FloatArray): number;
@@ -169,6 +172,18 @@ export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTa
     adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps) {
       if (param.length < cut.transcendental) return js.adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
       b.adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
+    },
+    rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum) {
+      if (param.length < cut.transcendental) return js.rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum);
+      b.rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum);
+    },
+    adagrad(param, grad, sum, clr, eps) {
+      if (param.length < cut.transcendental) return js.adagrad(param, grad, sum, clr, eps);
+      b.adagrad(param, grad, sum, clr, eps);
+    },
+    adamax(param, grad, m, u, beta1, beta2, stepSize, eps) {
+      if (param.length < cut.cheapElementwise) return js.adamax(param, grad, m, u, beta1, beta2, stepSize, eps);
+      b.adamax(param, grad, m, u, beta1, beta2, stepSize, eps);
     },
     fill(out, value) {
       if (out.length < cut.cheapElementwise) return js.fill(out, value);

@@ -66,6 +66,18 @@ function num(kernel: string, name: string, v: unknown): number {
   return v;
 }
 
+/**
+ * An optimizer kernel's state arrays: float arrays of param's dtype and length (a null one is an absent
+ * option, such as AMSGrad's maximum).
+ */
+function sameFloats(kernel: string, param: FloatArray, arrays: Record<string, FloatArray | null>): void {
+  float(kernel, 'param', param);
+  for (const [name, a] of Object.entries(arrays)) {
+    if (a === null) continue;
+    float(kernel, name, a), sameDType(kernel, param, name, a), length(kernel, name, a, param.length, 'param.length');
+  }
+}
+
 function length(kernel: string, name: string, a: ArrayLike<number>, want: number, how: string): void {
   if (a.length !== want) fail(kernel, `'${name}' has length ${a.length}, expected ${how} = ${want}`);
 }
@@ -166,14 +178,26 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
     adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps) {
       const K = 'adam';
       num(K, 'beta1', beta1), num(K, 'beta2', beta2), num(K, 'stepSize', stepSize), num(K, 'bc2Sqrt', bc2Sqrt), num(K, 'eps', eps);
-      float(K, 'param', param), float(K, 'grad', grad), float(K, 'm', m), float(K, 'v', v);
-      sameDType(K, param, 'grad', grad), sameDType(K, param, 'm', m), sameDType(K, param, 'v', v);
-      length(K, 'grad', grad, param.length, 'param.length'), length(K, 'm', m, param.length, 'param.length');
-      length(K, 'v', v, param.length, 'param.length');
-      if (vmax !== null) {
-        float(K, 'vmax', vmax), sameDType(K, param, 'vmax', vmax), length(K, 'vmax', vmax, param.length, 'param.length');
-      }
+      sameFloats(K, param, { grad, m, v, vmax });
       t.adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
+    },
+    rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum) {
+      const K = 'rmsprop';
+      num(K, 'lr', lr), num(K, 'alpha', alpha), num(K, 'eps', eps), num(K, 'momentum', momentum);
+      sameFloats(K, param, { grad, sq, gAvg, buf });
+      t.rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum);
+    },
+    adagrad(param, grad, sum, clr, eps) {
+      const K = 'adagrad';
+      num(K, 'clr', clr), num(K, 'eps', eps);
+      sameFloats(K, param, { grad, sum });
+      t.adagrad(param, grad, sum, clr, eps);
+    },
+    adamax(param, grad, m, u, beta1, beta2, stepSize, eps) {
+      const K = 'adamax';
+      num(K, 'beta1', beta1), num(K, 'beta2', beta2), num(K, 'stepSize', stepSize), num(K, 'eps', eps);
+      sameFloats(K, param, { grad, m, u });
+      t.adamax(param, grad, m, u, beta1, beta2, stepSize, eps);
     },
     fill(out, value) {
       float('fill', 'out', out), num('fill', 'value', value);

@@ -66,13 +66,7 @@ export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
   protected update(i: number, p: FloatArray, grad: FloatArray, st: AdagradState): void {
     const { lr, lrDecay, eps, weightDecay, maximize } = this.options;
     const g = this.gradient(i, p, grad, weightDecay, maximize);
-    const t = this.buffer(i, 1, p);
     const step = ++st.step;
-    kernels.binary('mul', g, g, t);
-    kernels.binary('add', st.sum, t, st.sum);
-    kernels.unary('sqrt', st.sum, t);
-    kernels.binaryScalar('add', t, eps, t);
-    kernels.binary('div', g, t, t);
-    kernels.axpy(-lr / (1 + (step - 1) * lrDecay), t, p);
+    kernels.adagrad(p, g, st.sum, lr / (1 + (step - 1) * lrDecay), eps); // sum += g^2; p -= clr g / (sqrt(sum) + eps)
   }
 }

@@ -59,14 +59,8 @@ export class Adamax extends Optimizer<AdamaxOptions, AdamaxState> {
     const { lr, betas, eps, weightDecay, maximize } = this.options;
     const [beta1, beta2] = betas;
     const g = this.gradient(i, p, grad, weightDecay, maximize);
-    const t = this.buffer(i, 1, p);
     const step = ++st.step;
-    kernels.axpby(1 - beta1, g, beta1, st.expAvg, st.expAvg);
-    kernels.binaryScalar('mul', st.expInf, beta2, st.expInf);
-    kernels.unary('abs', g, t);
-    kernels.binaryScalar('add', t, eps, t);
-    kernels.binary('max', st.expInf, t, st.expInf);
-    kernels.binary('div', st.expAvg, st.expInf, t);
-    kernels.axpy(-lr / (1 - beta1 ** step), t, p);
+    // m = beta1 m + (1 - beta1) g; u = max(beta2 u, |g| + eps); p -= lr / (1 - beta1^t) * m / u, in one pass.
+    kernels.adamax(p, g, st.expAvg, st.expInf, beta1, beta2, lr / (1 - beta1 ** step), eps);
   }
 }

@@ -66,27 +66,10 @@ export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
   protected update(i: number, p: FloatArray, grad: FloatArray, st: RMSpropState): void {
     const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = this.options;
     const g = this.gradient(i, p, grad, weightDecay, maximize);
-    const avg = this.buffer(i, 1, p);
     st.step++;
-    kernels.binary('mul', g, g, avg);
-    kernels.axpby(1 - alpha, avg, alpha, st.squareAvg, st.squareAvg);
-    if (centered) {
-      const gAvg = (st.gradAvg as FloatArray | undefined) ?? (st.gradAvg = zerosLike(p));
-      kernels.axpby(1 - alpha, g, alpha, gAvg, gAvg);
-      kernels.binary('mul', gAvg, gAvg, avg);
-      kernels.binary('sub', st.squareAvg, avg, avg);
-      kernels.unary('sqrt', avg, avg);
-    } else {
-      kernels.unary('sqrt', st.squareAvg, avg);
-    }
-    kernels.binaryScalar('add', avg, eps, avg);
-    kernels.binary('div', g, avg, avg);
-    if (momentum > 0) {
-      const buf = (st.momentumBuffer as FloatArray | undefined) ?? (st.momentumBuffer = zerosLike(p));
-      kernels.axpby(1, avg, momentum, buf, buf);
-      kernels.axpy(-lr, buf, p);
-    } else {
-      kernels.axpy(-lr, avg, p);
-    }
+    const gAvg = centered ? ((st.gradAvg as FloatArray | undefined) ?? (st.gradAvg = zerosLike(p))) : null;
+    const buf = momentum > 0 ? ((st.momentumBuffer as FloatArray | undefined) ?? (st.momentumBuffer = zerosLike(p))) : null;
+    // One fused pass: the square average (and the centered gradient average), the step and its momentum.
+    kernels.rmsprop(p, g, st.squareAvg, gAvg, buf, lr, alpha, eps, momentum);
   }
 }

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
-#include <utility>
 
 #include "vugrad/blas.h"
 #include "vugrad/kernels.h"
@@ -146,6 +145,9 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("axpby", &VugradAddon::Axpby),
                              InstanceMethod("sgdMomentum", &VugradAddon::SgdMomentum),
                              InstanceMethod("adam", &VugradAddon::Adam),
+                             InstanceMethod("rmsprop", &VugradAddon::Rmsprop),
+                             InstanceMethod("adagrad", &VugradAddon::Adagrad),
+                             InstanceMethod("adamax", &VugradAddon::Adamax),
                              InstanceMethod("fill", &VugradAddon::Fill),
                              InstanceMethod("sumAll", &VugradAddon::SumAll),
                              InstanceMethod("dot", &VugradAddon::Dot),
@@ -326,26 +328,83 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     return info.Env().Undefined();
   }
 
+  // An optimizer's state array (argument i), or null where the argument may be null (an option that is off).
+  // Each one must have param's dtype and length.
+  static FloatArg stateArg(const Info& info, size_t i, const char* K, const char* name, const FloatArg& param,
+                           bool nullable = false) {
+    if (nullable && info[i].IsNull()) return FloatArg{nullptr, param.length, param.dtype};
+    const FloatArg a = floatArg(info, i, K, name);
+    sameDType(info, K, param, a, name);
+    expectLength(info, K, name, a.length, param.length);
+    return a;
+  }
+  template <typename T>
+  static T* ptrOrNull(const FloatArg& a) {
+    return a.data != nullptr ? ptr<T>(a) : nullptr;
+  }
+
   // adam(param, grad, m, v, vmax | null, beta1, beta2, stepSize, bc2Sqrt, eps)
   Napi::Value Adam(const Info& info) {
     const char* K = "adam";
-    const FloatArg param = floatArg(info, 0, K, "param"), grad = floatArg(info, 1, K, "grad");
-    const FloatArg m = floatArg(info, 2, K, "m"), v = floatArg(info, 3, K, "v");
-    const bool ams = !info[4].IsNull();
-    const FloatArg vmax = ams ? floatArg(info, 4, K, "vmax") : param;
+    const FloatArg param = floatArg(info, 0, K, "param");
+    const FloatArg grad = stateArg(info, 1, K, "grad", param), m = stateArg(info, 2, K, "m", param);
+    const FloatArg v = stateArg(info, 3, K, "v", param), vmax = stateArg(info, 4, K, "vmax", param, true);
     const double beta1 = numberArg(info, 5, K, "beta1"), beta2 = numberArg(info, 6, K, "beta2");
     const double stepSize = numberArg(info, 7, K, "stepSize"), bc2Sqrt = numberArg(info, 8, K, "bc2Sqrt");
     const double eps = numberArg(info, 9, K, "eps");
-    const std::pair<const FloatArg*, const char*> others[] = {{&grad, "grad"}, {&m, "m"}, {&v, "v"}, {&vmax, "vmax"}};
-    for (const auto& [arg, name] : others) {
-      sameDType(info, K, param, *arg, name);
-      expectLength(info, K, name, arg->length, param.length);
-    }
     byDType(param.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      vg::adam<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(m), ptr<T>(v), ams ? ptr<T>(vmax) : nullptr, static_cast<T>(beta1),
+      vg::adam<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(m), ptr<T>(v), ptrOrNull<T>(vmax), static_cast<T>(beta1),
                   static_cast<T>(beta2), static_cast<T>(stepSize), static_cast<T>(bc2Sqrt), static_cast<T>(eps),
                   param.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // rmsprop(param, grad, sq, gAvg | null, buf | null, lr, alpha, eps, momentum)
+  Napi::Value Rmsprop(const Info& info) {
+    const char* K = "rmsprop";
+    const FloatArg param = floatArg(info, 0, K, "param");
+    const FloatArg grad = stateArg(info, 1, K, "grad", param), sq = stateArg(info, 2, K, "sq", param);
+    const FloatArg gAvg = stateArg(info, 3, K, "gAvg", param, true), buf = stateArg(info, 4, K, "buf", param, true);
+    const double lr = numberArg(info, 5, K, "lr"), alpha = numberArg(info, 6, K, "alpha");
+    const double eps = numberArg(info, 7, K, "eps"), momentum = numberArg(info, 8, K, "momentum");
+    byDType(param.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::rmsprop<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(sq), ptrOrNull<T>(gAvg), ptrOrNull<T>(buf), static_cast<T>(lr),
+                     static_cast<T>(alpha), static_cast<T>(eps), static_cast<T>(momentum), param.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // adagrad(param, grad, sum, clr, eps)
+  Napi::Value Adagrad(const Info& info) {
+    const char* K = "adagrad";
+    const FloatArg param = floatArg(info, 0, K, "param");
+    const FloatArg grad = stateArg(info, 1, K, "grad", param), sum = stateArg(info, 2, K, "sum", param);
+    const double clr = numberArg(info, 3, K, "clr"), eps = numberArg(info, 4, K, "eps");
+    byDType(param.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::adagrad<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(sum), static_cast<T>(clr), static_cast<T>(eps), param.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // adamax(param, grad, m, u, beta1, beta2, stepSize, eps)
+  Napi::Value Adamax(const Info& info) {
+    const char* K = "adamax";
+    const FloatArg param = floatArg(info, 0, K, "param");
+    const FloatArg grad = stateArg(info, 1, K, "grad", param), m = stateArg(info, 2, K, "m", param);
+    const FloatArg u = stateArg(info, 3, K, "u", param);
+    const double beta1 = numberArg(info, 4, K, "beta1"), beta2 = numberArg(info, 5, K, "beta2");
+    const double stepSize = numberArg(info, 6, K, "stepSize"), eps = numberArg(info, 7, K, "eps");
+    byDType(param.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::adamax<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(m), ptr<T>(u), static_cast<T>(beta1), static_cast<T>(beta2),
+                    static_cast<T>(stepSize), static_cast<T>(eps), param.length);
       return 0;
     });
     return info.Env().Undefined();

@@ -237,22 +237,71 @@ void adamPart(T* param, const T* grad, T* m, T* v, T* vmax, T beta1, T beta2, T 
     for (size_t i = 0; i < n; i++) {
       const T g = grad[i];
       const T mi = beta1 * m[i] + keep1 * g;
-      const T vi = beta2 * v[i] + keep2 * g * g;
+      const T vi = beta2 * v[i] + keep2 * (g * g);
       m[i] = mi;
       v[i] = vi;
-      param[i] -= stepSize * mi / (std::sqrt(vi) / bc2Sqrt + eps);
+      param[i] -= stepSize * (mi / (std::sqrt(vi) / bc2Sqrt + eps));
     }
   } else {
     for (size_t i = 0; i < n; i++) {
       const T g = grad[i];
       const T mi = beta1 * m[i] + keep1 * g;
-      const T vi = beta2 * v[i] + keep2 * g * g;
+      const T vi = beta2 * v[i] + keep2 * (g * g);
       const T top = vmax[i] > vi ? vmax[i] : vi;
       m[i] = mi;
       v[i] = vi;
       vmax[i] = top;
-      param[i] -= stepSize * mi / (std::sqrt(top) / bc2Sqrt + eps);
+      param[i] -= stepSize * (mi / (std::sqrt(top) / bc2Sqrt + eps));
     }
+  }
+}
+
+template <typename T>
+void rmspropPart(T* param, const T* grad, T* sq, T* gAvg, T* buf, T lr, T alpha, T eps, T momentum, size_t n) {
+  const T keep = T(1) - alpha;
+  // NOTE: one loop, with the options tested per element: the branches are loop-invariant, and gcc unswitches
+  // them (-O3), so each of the four variants is its own vectorized loop.
+  for (size_t i = 0; i < n; i++) {
+    const T g = grad[i];
+    const T s = alpha * sq[i] + keep * (g * g);
+    sq[i] = s;
+    T d;
+    if (gAvg != nullptr) {
+      const T a = alpha * gAvg[i] + keep * g;
+      gAvg[i] = a;
+      d = g / (std::sqrt(s - a * a) + eps);
+    } else {
+      d = g / (std::sqrt(s) + eps);
+    }
+    if (buf != nullptr) {
+      d = momentum * buf[i] + d;
+      buf[i] = d;
+    }
+    param[i] -= lr * d;
+  }
+}
+
+template <typename T>
+void adagradPart(T* param, const T* grad, T* sum, T clr, T eps, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const T g = grad[i];
+    const T s = sum[i] + g * g;
+    sum[i] = s;
+    param[i] -= clr * (g / (std::sqrt(s) + eps));
+  }
+}
+
+template <typename T>
+void adamaxPart(T* param, const T* grad, T* m, T* u, T beta1, T beta2, T stepSize, T eps, size_t n) {
+  const T keep = T(1) - beta1;
+  for (size_t i = 0; i < n; i++) {
+    const T g = grad[i];
+    const T mi = beta1 * m[i] + keep * g;
+    const T decayed = beta2 * u[i], fresh = std::abs(g) + eps;
+    const T ui = decayed > fresh ? decayed : fresh;
+    m[i] = mi;
+    u[i] = ui;
+    param[i] -= stepSize * (mi / ui);
   }
 }
 
@@ -330,6 +379,23 @@ void adam(T* param, const T* grad, T* m, T* v, T* vmax, T beta1, T beta2, T step
   });
 }
 template <typename T>
+void rmsprop(T* param, const T* grad, T* sq, T* gAvg, T* buf, T lr, T alpha, T eps, T momentum, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) {
+    rmspropPart(param + b, grad + b, sq + b, gAvg != nullptr ? gAvg + b : nullptr, buf != nullptr ? buf + b : nullptr,
+                lr, alpha, eps, momentum, e - b);
+  });
+}
+template <typename T>
+void adagrad(T* param, const T* grad, T* sum, T clr, T eps, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) { adagradPart(param + b, grad + b, sum + b, clr, eps, e - b); });
+}
+template <typename T>
+void adamax(T* param, const T* grad, T* m, T* u, T beta1, T beta2, T stepSize, T eps, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) {
+    adamaxPart(param + b, grad + b, m + b, u + b, beta1, beta2, stepSize, eps, e - b);
+  });
+}
+template <typename T>
 void fill(T* out, T value, size_t n) {
   parallelFor(n, kElementGrain, [&](size_t b, size_t e) { fillPart(out + b, value, e - b); });
 }
@@ -343,6 +409,9 @@ void fill(T* out, T value, size_t n) {
   template void axpby<T>(T, const T*, T, const T*, T*, size_t);                \
   template void sgdMomentum<T>(T*, const T*, T*, T, T, T, bool, size_t);         \
   template void adam<T>(T*, const T*, T*, T*, T*, T, T, T, T, T, size_t);         \
+  template void rmsprop<T>(T*, const T*, T*, T*, T*, T, T, T, T, size_t);         \
+  template void adagrad<T>(T*, const T*, T*, T, T, size_t);                       \
+  template void adamax<T>(T*, const T*, T*, T*, T, T, T, T, size_t);              \
   template void fill<T>(T*, T, size_t);                                        \
   template double sumAll<T>(const T*, size_t);                                 \
   template double dot<T>(const T*, const T*, size_t);

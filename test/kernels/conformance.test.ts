@@ -240,6 +240,54 @@ for (const [backendName, table] of backends) {
         }
       });
 
+      test('rmsprop, adagrad, adamax: each option against the formula in float64 (large sizes split across threads)', () => {
+        const r = rng(23);
+        for (const n of [...SIZES, 100_003]) {
+          for (const [centered, withMomentum] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+            const [lr, alpha, eps, momentum] = [0.01, 0.9, 1e-3, withMomentum ? 0.8 : 0];
+            const p = randArray(C, n, r);
+            const g = randArray(C, n, r);
+            const sq = randArray(C, n, r).map((x) => 1 + Math.abs(x)); // sq - gAvg^2 stays positive
+            const gAvg = centered ? randArray(C, n, r).map((x) => 0.5 * x) : null;
+            const buf = withMomentum ? randArray(C, n, r) : null;
+            const wantSq = Array.from(sq, (x, i) => alpha * x + (1 - alpha) * g[i] * g[i]);
+            const wantAvg = gAvg ? Array.from(gAvg, (x, i) => alpha * x + (1 - alpha) * g[i]) : null;
+            const d = Array.from(g, (x, i) => x / (Math.sqrt(wantSq[i] - (wantAvg ? wantAvg[i] ** 2 : 0)) + eps));
+            const wantBuf = buf ? Array.from(buf, (x, i) => momentum * x + d[i]) : null;
+            const wantP = Array.from(p, (x, i) => x - lr * (wantBuf ? wantBuf[i] : d[i]));
+            K.rmsprop(p, g, sq, gAvg, buf, lr, alpha, eps, momentum);
+            expectClose(sq, wantSq, tol, `rmsprop sq n=${n}`);
+            if (gAvg && wantAvg) expectClose(gAvg, wantAvg, tol, `rmsprop gAvg n=${n}`);
+            if (buf && wantBuf) expectClose(buf, wantBuf, tol, `rmsprop buf n=${n}`);
+            expectClose(p, wantP, tol, `rmsprop param n=${n} centered=${centered} momentum=${withMomentum}`);
+          }
+          {
+            const p = randArray(C, n, r);
+            const g = randArray(C, n, r);
+            const sum = randArray(C, n, r).map(Math.abs);
+            const wantSum = Array.from(sum, (x, i) => x + g[i] * g[i]);
+            const wantP = Array.from(p, (x, i) => x - (0.05 * g[i]) / (Math.sqrt(wantSum[i]) + 1e-2));
+            K.adagrad(p, g, sum, 0.05, 1e-2);
+            expectClose(sum, wantSum, tol, `adagrad sum n=${n}`);
+            expectClose(p, wantP, tol, `adagrad param n=${n}`);
+          }
+          {
+            const p = randArray(C, n, r);
+            const g = randArray(C, n, r);
+            const m = randArray(C, n, r);
+            const u = randArray(C, n, r).map((x) => 2 * Math.abs(x)); // some beta2 u win, some |g| + eps
+            const [beta1, beta2, stepSize, eps] = [0.9, 0.99, 0.02, 1e-3];
+            const wantM = Array.from(m, (x, i) => beta1 * x + (1 - beta1) * g[i]);
+            const wantU = Array.from(u, (x, i) => Math.max(beta2 * x, Math.abs(g[i]) + eps));
+            const wantP = Array.from(p, (x, i) => x - (stepSize * wantM[i]) / wantU[i]);
+            K.adamax(p, g, m, u, beta1, beta2, stepSize, eps);
+            expectClose(m, wantM, tol, `adamax m n=${n}`);
+            expectClose(u, wantU, tol, `adamax u n=${n}`);
+            expectClose(p, wantP, tol, `adamax param n=${n}`);
+          }
+        }
+      });
+
       test('axpy, axpby (aliased), fill, sumAll, dot', () => {
         const r = rng(6);
         for (const n of SIZES) {
@@ -673,6 +721,10 @@ for (const [backendName, table] of backends) {
         ['adam', () => K.adam(f32(200), f32(200), f32(200), f32(199), null, 0.9, 0.999, 0.1, 0.5, 1e-8)],
         ['adam', () => K.adam(f32(200), f32(200), f32(200), f32(200), f64(200) as unknown as Float32Array, 0.9, 0.999, 0.1, 0.5, 1e-8)],
         ['adam', () => K.adam(f32(200), f32(200), f32(200), f32(200), null, 0.9, '0.999' as unknown as number, 0.1, 0.5, 1e-8)],
+        ['rmsprop', () => K.rmsprop(f32(200), f32(200), f32(200), f32(199), null, 0.01, 0.9, 1e-8, 0)],
+        ['rmsprop', () => K.rmsprop(f32(200), f32(200), f64(200) as unknown as Float32Array, null, null, 0.01, 0.9, 1e-8, 0)],
+        ['adagrad', () => K.adagrad(f32(200), f32(200), f32(201), 0.01, 1e-10)],
+        ['adamax', () => K.adamax(f32(200), f32(200), f32(200), f32(200), 0.9, 0.999, 0.01, undefined as unknown as number)],
         ['swapAxes', () => K.swapAxes(f32(24), 2, 3.5, 4, f32(24))],
       ];
       for (const [name, thunk] of bad) {
@@ -727,6 +779,10 @@ const direct = tables.native ? loadNative().binding : null;
       () => b.adam(f32(8), f32(8), f32(8), f32(8), f32(7), 0.9, 0.999, 0.1, 0.5, 1e-8),
       () => b.adam(f32(8), f32(8), new Float64Array(8) as unknown as Float32Array, f32(8), null, 0.9, 0.999, 0.1, 0.5, 1e-8),
       () => (b.adam as (...a: unknown[]) => unknown)(f32(8), f32(8), f32(8), f32(8), 'x', 0.9, 0.999, 0.1, 0.5, 1e-8),
+      () => b.rmsprop(f32(8), f32(8), f32(8), null, f32(9), 0.01, 0.9, 1e-8, 0.5),
+      () => (b.rmsprop as (...a: unknown[]) => unknown)(f32(8), f32(8), null, null, null, 0.01, 0.9, 1e-8, 0),
+      () => b.adagrad(f32(8), new Float64Array(8) as unknown as Float32Array, f32(8), 0.01, 1e-10),
+      () => b.adamax(f32(8), f32(8), f32(8), f32(7), 0.9, 0.999, 0.01, 1e-8),
       () => b.maxAxis(f32(0), 2, 0, 3, f32(6), new Int32Array(6)),
       () => (b.sumAll as (...a: unknown[]) => unknown)(),
       () => b.setNumThreads(0),

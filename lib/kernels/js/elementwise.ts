@@ -159,6 +159,8 @@ export function sgdMomentum(
   }
 }
 
+// The optimizer kernels below round in the order of the kernel calls they replace (g * g first, the quotient
+// before the step size), so float64 training gives the same numbers as before they were fused.
 export function adam(
   param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null,
   beta1: number, beta2: number, stepSize: number, bc2Sqrt: number, eps: number,
@@ -167,10 +169,49 @@ export function adam(
   for (let i = 0; i < n; i++) {
     const g = grad[i];
     m[i] = beta1 * m[i] + (1 - beta1) * g;
-    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    v[i] = beta2 * v[i] + (1 - beta2) * (g * g);
     let second = v[i];
     if (vmax !== null) second = vmax[i] = Math.max(vmax[i], second);
-    param[i] -= (stepSize * m[i]) / (Math.sqrt(second) / bc2Sqrt + eps);
+    param[i] -= stepSize * (m[i] / (Math.sqrt(second) / bc2Sqrt + eps));
+  }
+}
+
+export function rmsprop(
+  param: FloatArray, grad: FloatArray, sq: FloatArray, gAvg: FloatArray | null, buf: FloatArray | null,
+  lr: number, alpha: number, eps: number, momentum: number,
+): void {
+  const n = param.length;
+  for (let i = 0; i < n; i++) {
+    const g = grad[i];
+    const s = (sq[i] = alpha * sq[i] + (1 - alpha) * (g * g));
+    let d: number;
+    if (gAvg !== null) {
+      const a = (gAvg[i] = alpha * gAvg[i] + (1 - alpha) * g);
+      d = g / (Math.sqrt(s - a * a) + eps);
+    } else d = g / (Math.sqrt(s) + eps);
+    if (buf !== null) d = buf[i] = momentum * buf[i] + d;
+    param[i] -= lr * d;
+  }
+}
+
+export function adagrad(param: FloatArray, grad: FloatArray, sum: FloatArray, clr: number, eps: number): void {
+  const n = param.length;
+  for (let i = 0; i < n; i++) {
+    const g = grad[i];
+    const s = (sum[i] += g * g);
+    param[i] -= clr * (g / (Math.sqrt(s) + eps));
+  }
+}
+
+export function adamax(
+  param: FloatArray, grad: FloatArray, m: FloatArray, u: FloatArray, beta1: number, beta2: number, stepSize: number, eps: number,
+): void {
+  const n = param.length;
+  for (let i = 0; i < n; i++) {
+    const g = grad[i];
+    const mi = (m[i] = beta1 * m[i] + (1 - beta1) * g);
+    const ui = (u[i] = Math.max(beta2 * u[i], Math.abs(g) + eps));
+    param[i] -= stepSize * (mi / ui);
   }
 }
 

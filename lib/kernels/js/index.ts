@@ -1,6 +1,6 @@
 /** The complete pure-TypeScript kernel table: the reference every other backend is checked against. */
 import type { KernelTable } from '../names';
-import { adam, axpby, axpy, binary, binaryScalar, fill, sgdMomentum, unary, unaryBackward } from './elementwise';
+import { adagrad, adam, adamax, axpby, axpy, binary, binaryScalar, fill, rmsprop, sgdMomentum, unary, unaryBackward } from './elementwise';
 import {
   col2im,
   col2imBatch,
@@ -41,6 +41,9 @@ export const jsKernels: KernelTable = {
   axpby,
   sgdMomentum,
   adam,
+  rmsprop,
+  adagrad,
+  adamax,
   fill,
   sumAll,
   dot,

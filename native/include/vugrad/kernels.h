@@ -37,6 +37,17 @@ void sgdMomentum(T* param, const T* grad, T* buf, T lr, T momentum, T dampening,
 // vmax = max(vmax, v) and used for v below; param -= stepSize m / (sqrt(v) / bc2Sqrt + eps).
 template <typename T>
 void adam(T* param, const T* grad, T* m, T* v, T* vmax, T beta1, T beta2, T stepSize, T bc2Sqrt, T eps, size_t n);
+// RMSprop, fused: sq = alpha sq + (1 - alpha) g^2; centered (gAvg not null): gAvg = alpha gAvg + (1 - alpha) g,
+// d = g / (sqrt(sq - gAvg^2) + eps), else d = g / (sqrt(sq) + eps); with buf (not null): buf = momentum buf + d,
+// param -= lr buf, else param -= lr d.
+template <typename T>
+void rmsprop(T* param, const T* grad, T* sq, T* gAvg, T* buf, T lr, T alpha, T eps, T momentum, size_t n);
+// Adagrad, fused: sum += g^2; param -= clr g / (sqrt(sum) + eps).
+template <typename T>
+void adagrad(T* param, const T* grad, T* sum, T clr, T eps, size_t n);
+// Adamax, fused: m = beta1 m + (1 - beta1) g; u = max(beta2 u, |g| + eps); param -= stepSize m / u.
+template <typename T>
+void adamax(T* param, const T* grad, T* m, T* u, T beta1, T beta2, T stepSize, T eps, size_t n);
 template <typename T> void fill(T* out, T value, size_t n);
 template <typename T> double sumAll(const T* x, size_t n);
 template <typename T> double dot(const T* a, const T* b, size_t n);
