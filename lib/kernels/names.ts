@@ -107,6 +107,22 @@ export interface KernelTable {
    */
   adamax(param: FloatArray, grad: FloatArray, m: FloatArray, u: FloatArray, beta1: number, beta2: number, stepSize: number, eps: number): void;
 
+  /**
+   * One Adadelta update (`torch.optim.Adadelta`): `sq = rho * sq + (1 - rho) * g^2`,
+   * `delta = sqrt(acc + eps) / sqrt(sq + eps) * g`, `acc = rho * acc + (1 - rho) * delta^2`, `param -= lr * delta`.
+   */
+  adadelta(param: FloatArray, grad: FloatArray, sq: FloatArray, acc: FloatArray, lr: number, rho: number, eps: number): void;
+
+  /**
+   * One Rprop update (`torch.optim.Rprop`), per element: the step size grows by `etaplus` where g kept the sign
+   * of `prev`, shrinks by `etaminus` where it flipped (and that g counts as 0), is clamped to
+   * `[minStep, maxStep]`; then `param -= sign(g) * stepSize` and `prev = g`.
+   */
+  rprop(
+    param: FloatArray, grad: FloatArray, prev: FloatArray, stepSize: FloatArray,
+    etaminus: number, etaplus: number, minStep: number, maxStep: number,
+  ): void;
+
   /** `out[i] = value`. */
   fill(out: FloatArray, value: number): void;
 
@@ -244,6 +260,8 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'rmsprop',
   'adagrad',
   'adamax',
+  'adadelta',
+  'rprop',
   'fill',
   'sumAll',
   'dot',

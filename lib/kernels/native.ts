@@ -26,6 +26,8 @@ export interface NativeBinding {
   rmsprop: KernelTable['rmsprop'];
   adagrad: KernelTable['adagrad'];
   adamax: KernelTable['adamax'];
+  adadelta: KernelTable['adadelta'];
+  rprop: KernelTable['rprop'];
   fill(out: FloatArray, value: number): void;
   sumAll(x: FloatArray): number;
   dot(a: FloatArray, b: FloatArray): number;
@@ -184,6 +186,14 @@ export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTa
     adamax(param, grad, m, u, beta1, beta2, stepSize, eps) {
       if (param.length < cut.cheapElementwise) return js.adamax(param, grad, m, u, beta1, beta2, stepSize, eps);
       b.adamax(param, grad, m, u, beta1, beta2, stepSize, eps);
+    },
+    adadelta(param, grad, sq, acc, lr, rho, eps) {
+      if (param.length < cut.transcendental) return js.adadelta(param, grad, sq, acc, lr, rho, eps);
+      b.adadelta(param, grad, sq, acc, lr, rho, eps);
+    },
+    rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep) {
+      if (param.length < cut.cheapElementwise) return js.rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep);
+      b.rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep);
     },
     fill(out, value) {
       if (out.length < cut.cheapElementwise) return js.fill(out, value);

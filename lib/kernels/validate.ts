@@ -199,6 +199,18 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       sameFloats(K, param, { grad, m, u });
       t.adamax(param, grad, m, u, beta1, beta2, stepSize, eps);
     },
+    adadelta(param, grad, sq, acc, lr, rho, eps) {
+      const K = 'adadelta';
+      num(K, 'lr', lr), num(K, 'rho', rho), num(K, 'eps', eps);
+      sameFloats(K, param, { grad, sq, acc });
+      t.adadelta(param, grad, sq, acc, lr, rho, eps);
+    },
+    rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep) {
+      const K = 'rprop';
+      num(K, 'etaminus', etaminus), num(K, 'etaplus', etaplus), num(K, 'minStep', minStep), num(K, 'maxStep', maxStep);
+      sameFloats(K, param, { grad, prev, stepSize });
+      t.rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep);
+    },
     fill(out, value) {
       float('fill', 'out', out), num('fill', 'value', value);
       t.fill(out, value);

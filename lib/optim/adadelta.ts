@@ -61,19 +61,8 @@ export class Adadelta extends Optimizer<AdadeltaOptions, AdadeltaState> {
   protected update(i: number, p: FloatArray, grad: FloatArray, st: AdadeltaState): void {
     const { lr, rho, eps, weightDecay, maximize } = this.options;
     const g = this.gradient(i, p, grad, weightDecay, maximize);
-    const std = this.buffer(i, 1, p);
-    const delta = this.buffer(i, 2, p);
     st.step++;
-    kernels.binary('mul', g, g, std);
-    kernels.axpby(1 - rho, std, rho, st.squareAvg, st.squareAvg);
-    kernels.binaryScalar('add', st.squareAvg, eps, std);
-    kernels.unary('sqrt', std, std);
-    kernels.binaryScalar('add', st.accDelta, eps, delta);
-    kernels.unary('sqrt', delta, delta);
-    kernels.binary('div', delta, std, delta);
-    kernels.binary('mul', delta, g, delta);
-    kernels.binary('mul', delta, delta, std); // std is free again: reuse it for delta^2
-    kernels.axpby(1 - rho, std, rho, st.accDelta, st.accDelta);
-    kernels.axpy(-lr, delta, p);
+    // One fused pass: the square averages of g and of the update, and the update itself.
+    kernels.adadelta(p, g, st.squareAvg, st.accDelta, lr, rho, eps);
   }
 }

@@ -75,20 +75,6 @@ export class Rprop extends Optimizer<RpropOptions, RpropState> {
     const g = this.gradient(i, p, grad, 0, maximize);
     const { prev, stepSize } = st;
     st.step++;
-    // NOTE: the sign comparisons and the masked zeroing have no kernel (the table has no sign or select),
-    // and spelling them with max/min/div tricks would be slower and harder to read than this one loop.
-    // It follows PyTorch's _single_tensor_rprop element by element.
-    const n = p.length;
-    for (let j = 0; j < n; j++) {
-      const s = g[j] * prev[j];
-      const factor = s > 0 ? etaplus : s < 0 ? etaminus : 1;
-      let size = stepSize[j] * factor;
-      size = size < minStep ? minStep : size;
-      size = size > maxStep ? maxStep : size;
-      stepSize[j] = size;
-      const gj = s < 0 ? 0 : g[j];
-      p[j] -= Math.sign(gj) * size;
-      prev[j] = gj;
-    }
+    kernels.rprop(p, g, prev, stepSize, etaminus, etaplus, minStep, maxStep); // PyTorch's update, element by element
   }
 }

@@ -148,6 +148,8 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("rmsprop", &VugradAddon::Rmsprop),
                              InstanceMethod("adagrad", &VugradAddon::Adagrad),
                              InstanceMethod("adamax", &VugradAddon::Adamax),
+                             InstanceMethod("adadelta", &VugradAddon::Adadelta),
+                             InstanceMethod("rprop", &VugradAddon::Rprop),
                              InstanceMethod("fill", &VugradAddon::Fill),
                              InstanceMethod("sumAll", &VugradAddon::SumAll),
                              InstanceMethod("dot", &VugradAddon::Dot),
@@ -405,6 +407,39 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
       using T = std::remove_pointer_t<decltype(tag)>;
       vg::adamax<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(m), ptr<T>(u), static_cast<T>(beta1), static_cast<T>(beta2),
                     static_cast<T>(stepSize), static_cast<T>(eps), param.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // adadelta(param, grad, sq, acc, lr, rho, eps)
+  Napi::Value Adadelta(const Info& info) {
+    const char* K = "adadelta";
+    const FloatArg param = floatArg(info, 0, K, "param");
+    const FloatArg grad = stateArg(info, 1, K, "grad", param), sq = stateArg(info, 2, K, "sq", param);
+    const FloatArg acc = stateArg(info, 3, K, "acc", param);
+    const double lr = numberArg(info, 4, K, "lr"), rho = numberArg(info, 5, K, "rho"), eps = numberArg(info, 6, K, "eps");
+    byDType(param.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::adadelta<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(sq), ptr<T>(acc), static_cast<T>(lr), static_cast<T>(rho),
+                      static_cast<T>(eps), param.length);
+      return 0;
+    });
+    return info.Env().Undefined();
+  }
+
+  // rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep)
+  Napi::Value Rprop(const Info& info) {
+    const char* K = "rprop";
+    const FloatArg param = floatArg(info, 0, K, "param");
+    const FloatArg grad = stateArg(info, 1, K, "grad", param), prev = stateArg(info, 2, K, "prev", param);
+    const FloatArg stepSize = stateArg(info, 3, K, "stepSize", param);
+    const double etaminus = numberArg(info, 4, K, "etaminus"), etaplus = numberArg(info, 5, K, "etaplus");
+    const double minStep = numberArg(info, 6, K, "minStep"), maxStep = numberArg(info, 7, K, "maxStep");
+    byDType(param.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      vg::rprop<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(prev), ptr<T>(stepSize), static_cast<T>(etaminus),
+                   static_cast<T>(etaplus), static_cast<T>(minStep), static_cast<T>(maxStep), param.length);
       return 0;
     });
     return info.Env().Undefined();

@@ -306,6 +306,34 @@ void adamaxPart(T* param, const T* grad, T* m, T* u, T beta1, T beta2, T stepSiz
 }
 
 template <typename T>
+void adadeltaPart(T* param, const T* grad, T* sq, T* acc, T lr, T rho, T eps, size_t n) {
+  const T keep = T(1) - rho;
+  for (size_t i = 0; i < n; i++) {
+    const T g = grad[i];
+    const T s = keep * (g * g) + rho * sq[i];
+    sq[i] = s;
+    const T delta = std::sqrt(acc[i] + eps) / std::sqrt(s + eps) * g;
+    acc[i] = keep * (delta * delta) + rho * acc[i];
+    param[i] -= lr * delta;
+  }
+}
+
+template <typename T>
+void rpropPart(T* param, const T* grad, T* prev, T* stepSize, T etaminus, T etaplus, T minStep, T maxStep, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const T s = grad[i] * prev[i];
+    T size = stepSize[i] * (s > T(0) ? etaplus : s < T(0) ? etaminus : T(1));
+    size = size < minStep ? minStep : size;
+    size = size > maxStep ? maxStep : size;
+    stepSize[i] = size;
+    const T g = s < T(0) ? T(0) : grad[i];
+    const T sign = g > T(0) ? T(1) : g < T(0) ? T(-1) : g;  // as Math.sign: 0 stays 0, NaN stays NaN
+    param[i] -= sign * size;
+    prev[i] = g;
+  }
+}
+
+template <typename T>
 void fillPart(T* out, T value, size_t n) {
   std::fill(out, out + n, value);
 }
@@ -396,6 +424,16 @@ void adamax(T* param, const T* grad, T* m, T* u, T beta1, T beta2, T stepSize, T
   });
 }
 template <typename T>
+void adadelta(T* param, const T* grad, T* sq, T* acc, T lr, T rho, T eps, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) { adadeltaPart(param + b, grad + b, sq + b, acc + b, lr, rho, eps, e - b); });
+}
+template <typename T>
+void rprop(T* param, const T* grad, T* prev, T* stepSize, T etaminus, T etaplus, T minStep, T maxStep, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) {
+    rpropPart(param + b, grad + b, prev + b, stepSize + b, etaminus, etaplus, minStep, maxStep, e - b);
+  });
+}
+template <typename T>
 void fill(T* out, T value, size_t n) {
   parallelFor(n, kElementGrain, [&](size_t b, size_t e) { fillPart(out + b, value, e - b); });
 }
@@ -412,6 +450,8 @@ void fill(T* out, T value, size_t n) {
   template void rmsprop<T>(T*, const T*, T*, T*, T*, T, T, T, T, size_t);         \
   template void adagrad<T>(T*, const T*, T*, T, T, size_t);                       \
   template void adamax<T>(T*, const T*, T*, T*, T, T, T, T, size_t);              \
+  template void adadelta<T>(T*, const T*, T*, T*, T, T, T, size_t);               \
+  template void rprop<T>(T*, const T*, T*, T*, T, T, T, T, size_t);               \
   template void fill<T>(T*, T, size_t);                                        \
   template double sumAll<T>(const T*, size_t);                                 \
   template double dot<T>(const T*, const T*, size_t);

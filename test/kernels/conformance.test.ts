@@ -288,6 +288,49 @@ for (const [backendName, table] of backends) {
         }
       });
 
+      test('adadelta and rprop against the formula in float64 (large sizes split across threads)', () => {
+        const r = rng(29);
+        for (const n of [...SIZES, 100_003]) {
+          {
+            const [lr, rho, eps] = [0.5, 0.9, 1e-3];
+            const p = randArray(C, n, r);
+            const g = randArray(C, n, r);
+            const sq = randArray(C, n, r).map(Math.abs);
+            const acc = randArray(C, n, r).map(Math.abs);
+            const wantSq = Array.from(sq, (x, i) => rho * x + (1 - rho) * g[i] * g[i]);
+            const delta = Array.from(g, (x, i) => (Math.sqrt(acc[i] + eps) / Math.sqrt(wantSq[i] + eps)) * x);
+            const wantAcc = Array.from(acc, (x, i) => rho * x + (1 - rho) * delta[i] * delta[i]);
+            const wantP = Array.from(p, (x, i) => x - lr * delta[i]);
+            K.adadelta(p, g, sq, acc, lr, rho, eps);
+            expectClose(sq, wantSq, tol, `adadelta sq n=${n}`);
+            expectClose(acc, wantAcc, tol, `adadelta acc n=${n}`);
+            expectClose(p, wantP, tol, `adadelta param n=${n}`);
+          }
+          {
+            const [etaminus, etaplus, minStep, maxStep] = [0.5, 1.2, 0.02, 0.3];
+            const p = randArray(C, n, r);
+            const g = randArray(C, n, r).map((x, i) => (i % 11 === 3 ? 0 : x)); // some zero gradients
+            const prev = randArray(C, n, r).map((x, i) => (i % 13 === 5 ? 0 : x));
+            const step = randArray(C, n, r).map((x) => 0.01 + 0.3 * Math.abs(x)); // some clamp low, some high
+            const wantStep: number[] = [];
+            const wantPrev: number[] = [];
+            const wantP: number[] = [];
+            for (let i = 0; i < n; i++) {
+              const s = g[i] * prev[i];
+              const size = Math.min(maxStep, Math.max(minStep, step[i] * (s > 0 ? etaplus : s < 0 ? etaminus : 1)));
+              const gi = s < 0 ? 0 : g[i];
+              wantStep.push(size);
+              wantPrev.push(gi);
+              wantP.push(p[i] - Math.sign(gi) * size);
+            }
+            K.rprop(p, g, prev, step, etaminus, etaplus, minStep, maxStep);
+            expectClose(step, wantStep, tol, `rprop stepSize n=${n}`);
+            expectClose(prev, wantPrev, 0, `rprop prev n=${n}`);
+            expectClose(p, wantP, tol, `rprop param n=${n}`);
+          }
+        }
+      });
+
       test('axpy, axpby (aliased), fill, sumAll, dot', () => {
         const r = rng(6);
         for (const n of SIZES) {
@@ -724,6 +767,8 @@ for (const [backendName, table] of backends) {
         ['rmsprop', () => K.rmsprop(f32(200), f32(200), f32(200), f32(199), null, 0.01, 0.9, 1e-8, 0)],
         ['rmsprop', () => K.rmsprop(f32(200), f32(200), f64(200) as unknown as Float32Array, null, null, 0.01, 0.9, 1e-8, 0)],
         ['adagrad', () => K.adagrad(f32(200), f32(200), f32(201), 0.01, 1e-10)],
+        ['adadelta', () => K.adadelta(f32(200), f32(200), f32(200), f64(200) as unknown as Float32Array, 1, 0.9, 1e-6)],
+        ['rprop', () => K.rprop(f32(200), f32(200), f32(199), f32(200), 0.5, 1.2, 1e-6, 50)],
         ['adamax', () => K.adamax(f32(200), f32(200), f32(200), f32(200), 0.9, 0.999, 0.01, undefined as unknown as number)],
         ['swapAxes', () => K.swapAxes(f32(24), 2, 3.5, 4, f32(24))],
       ];
@@ -783,6 +828,8 @@ const direct = tables.native ? loadNative().binding : null;
       () => (b.rmsprop as (...a: unknown[]) => unknown)(f32(8), f32(8), null, null, null, 0.01, 0.9, 1e-8, 0),
       () => b.adagrad(f32(8), new Float64Array(8) as unknown as Float32Array, f32(8), 0.01, 1e-10),
       () => b.adamax(f32(8), f32(8), f32(8), f32(7), 0.9, 0.999, 0.01, 1e-8),
+      () => b.adadelta(f32(8), f32(8), f32(9), f32(8), 1, 0.9, 1e-6),
+      () => (b.rprop as (...a: unknown[]) => unknown)(f32(8), f32(8), f32(8), null, 0.5, 1.2, 1e-6, 50),
       () => b.maxAxis(f32(0), 2, 0, 3, f32(6), new Int32Array(6)),
       () => (b.sumAll as (...a: unknown[]) => unknown)(),
       () => b.setNumThreads(0),

@@ -215,6 +215,35 @@ export function adamax(
   }
 }
 
+export function adadelta(param: FloatArray, grad: FloatArray, sq: FloatArray, acc: FloatArray, lr: number, rho: number, eps: number): void {
+  const n = param.length;
+  for (let i = 0; i < n; i++) {
+    const g = grad[i];
+    const s = (sq[i] = (1 - rho) * (g * g) + rho * sq[i]);
+    const delta = (Math.sqrt(acc[i] + eps) / Math.sqrt(s + eps)) * g;
+    acc[i] = (1 - rho) * (delta * delta) + rho * acc[i];
+    param[i] -= lr * delta;
+  }
+}
+
+export function rprop(
+  param: FloatArray, grad: FloatArray, prev: FloatArray, stepSize: FloatArray,
+  etaminus: number, etaplus: number, minStep: number, maxStep: number,
+): void {
+  // PyTorch's _single_tensor_rprop, element by element.
+  const n = param.length;
+  for (let i = 0; i < n; i++) {
+    const s = grad[i] * prev[i];
+    let size = stepSize[i] * (s > 0 ? etaplus : s < 0 ? etaminus : 1);
+    size = size < minStep ? minStep : size;
+    size = size > maxStep ? maxStep : size;
+    stepSize[i] = size;
+    const g = s < 0 ? 0 : grad[i];
+    param[i] -= Math.sign(g) * size;
+    prev[i] = g;
+  }
+}
+
 export function fill(out: FloatArray, value: number): void {
   out.fill(value);
 }

@@ -1,6 +1,6 @@
 /** The complete pure-TypeScript kernel table: the reference every other backend is checked against. */
 import type { KernelTable } from '../names';
-import { adagrad, adam, adamax, axpby, axpy, binary, binaryScalar, fill, rmsprop, sgdMomentum, unary, unaryBackward } from './elementwise';
+import { adadelta, adagrad, adam, adamax, axpby, axpy, binary, binaryScalar, fill, rmsprop, rprop, sgdMomentum, unary, unaryBackward } from './elementwise';
 import {
   col2im,
   col2imBatch,
@@ -44,6 +44,8 @@ export const jsKernels: KernelTable = {
   rmsprop,
   adagrad,
   adamax,
+  adadelta,
+  rprop,
   fill,
   sumAll,
   dot,

@@ -48,6 +48,14 @@ void adagrad(T* param, const T* grad, T* sum, T clr, T eps, size_t n);
 // Adamax, fused: m = beta1 m + (1 - beta1) g; u = max(beta2 u, |g| + eps); param -= stepSize m / u.
 template <typename T>
 void adamax(T* param, const T* grad, T* m, T* u, T beta1, T beta2, T stepSize, T eps, size_t n);
+// Adadelta, fused: sq = rho sq + (1 - rho) g^2; delta = sqrt(acc + eps) / sqrt(sq + eps) g;
+// acc = rho acc + (1 - rho) delta^2; param -= lr delta.
+template <typename T>
+void adadelta(T* param, const T* grad, T* sq, T* acc, T lr, T rho, T eps, size_t n);
+// Rprop, per element: the step size times etaplus where g and prev agree in sign, etaminus where they differ
+// (that g then counts as 0), clamped to [minStep, maxStep]; param -= sign(g) stepSize; prev = g.
+template <typename T>
+void rprop(T* param, const T* grad, T* prev, T* stepSize, T etaminus, T etaplus, T minStep, T maxStep, size_t n);
 template <typename T> void fill(T* out, T value, size_t n);
 template <typename T> double sumAll(const T* x, size_t n);
 template <typename T> double dot(const T* a, const T* b, size_t n);
