@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -330,119 +331,82 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     return info.Env().Undefined();
   }
 
-  // An optimizer's state array (argument i), or null where the argument may be null (an option that is off).
-  // Each one must have param's dtype and length.
-  static FloatArg stateArg(const Info& info, size_t i, const char* K, const char* name, const FloatArg& param,
-                           bool nullable = false) {
-    if (nullable && info[i].IsNull()) return FloatArg{nullptr, param.length, param.dtype};
-    const FloatArg a = floatArg(info, i, K, name);
-    sameDType(info, K, param, a, name);
-    expectLength(info, K, name, a.length, param.length);
-    return a;
-  }
-  template <typename T>
-  static T* ptrOrNull(const FloatArg& a) {
-    return a.data != nullptr ? ptr<T>(a) : nullptr;
+  // An optimizer update: param, then A state arrays (param's dtype and length; those flagged in `nullable` may
+  // be null: an option that is off), then S numbers. Calls update(param, arrays, numbers, n) for param's dtype,
+  // with a null pointer for each null array.
+  template <size_t A, size_t S, typename Update>
+  static Napi::Value optimizerUpdate(const Info& info, const char* K, const std::array<const char*, A>& arrays,
+                                     const std::array<bool, A>& nullable, const std::array<const char*, S>& numbers,
+                                     Update update) {
+    const FloatArg param = floatArg(info, 0, K, "param");
+    std::array<FloatArg, A> state{};
+    for (size_t j = 0; j < A; j++) {
+      if (nullable[j] && info[1 + j].IsNull()) {
+        state[j] = FloatArg{nullptr, param.length, param.dtype};
+        continue;
+      }
+      state[j] = floatArg(info, 1 + j, K, arrays[j]);
+      sameDType(info, K, param, state[j], arrays[j]);
+      expectLength(info, K, arrays[j], state[j].length, param.length);
+    }
+    std::array<double, S> values{};
+    for (size_t j = 0; j < S; j++) values[j] = numberArg(info, 1 + A + j, K, numbers[j]);
+    byDType(param.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      std::array<T*, A> ptrs{};
+      for (size_t j = 0; j < A; j++) ptrs[j] = state[j].data != nullptr ? ptr<T>(state[j]) : nullptr;
+      std::array<T, S> scalars{};
+      for (size_t j = 0; j < S; j++) scalars[j] = static_cast<T>(values[j]);
+      update(ptr<T>(param), ptrs, scalars, param.length);
+      return 0;
+    });
+    return info.Env().Undefined();
   }
 
   // adam(param, grad, m, v, vmax | null, beta1, beta2, stepSize, bc2Sqrt, eps)
   Napi::Value Adam(const Info& info) {
-    const char* K = "adam";
-    const FloatArg param = floatArg(info, 0, K, "param");
-    const FloatArg grad = stateArg(info, 1, K, "grad", param), m = stateArg(info, 2, K, "m", param);
-    const FloatArg v = stateArg(info, 3, K, "v", param), vmax = stateArg(info, 4, K, "vmax", param, true);
-    const double beta1 = numberArg(info, 5, K, "beta1"), beta2 = numberArg(info, 6, K, "beta2");
-    const double stepSize = numberArg(info, 7, K, "stepSize"), bc2Sqrt = numberArg(info, 8, K, "bc2Sqrt");
-    const double eps = numberArg(info, 9, K, "eps");
-    byDType(param.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::adam<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(m), ptr<T>(v), ptrOrNull<T>(vmax), static_cast<T>(beta1),
-                  static_cast<T>(beta2), static_cast<T>(stepSize), static_cast<T>(bc2Sqrt), static_cast<T>(eps),
-                  param.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+    return optimizerUpdate<4, 5>(info, "adam", {"grad", "m", "v", "vmax"}, {false, false, false, true},
+                                 {"beta1", "beta2", "stepSize", "bc2Sqrt", "eps"}, [](auto* p, auto a, auto s, size_t n) {
+                                   vg::adam(p, a[0], a[1], a[2], a[3], s[0], s[1], s[2], s[3], s[4], n);
+                                 });
   }
 
   // rmsprop(param, grad, sq, gAvg | null, buf | null, lr, alpha, eps, momentum)
   Napi::Value Rmsprop(const Info& info) {
-    const char* K = "rmsprop";
-    const FloatArg param = floatArg(info, 0, K, "param");
-    const FloatArg grad = stateArg(info, 1, K, "grad", param), sq = stateArg(info, 2, K, "sq", param);
-    const FloatArg gAvg = stateArg(info, 3, K, "gAvg", param, true), buf = stateArg(info, 4, K, "buf", param, true);
-    const double lr = numberArg(info, 5, K, "lr"), alpha = numberArg(info, 6, K, "alpha");
-    const double eps = numberArg(info, 7, K, "eps"), momentum = numberArg(info, 8, K, "momentum");
-    byDType(param.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::rmsprop<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(sq), ptrOrNull<T>(gAvg), ptrOrNull<T>(buf), static_cast<T>(lr),
-                     static_cast<T>(alpha), static_cast<T>(eps), static_cast<T>(momentum), param.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+    return optimizerUpdate<4, 4>(info, "rmsprop", {"grad", "sq", "gAvg", "buf"}, {false, false, true, true},
+                                 {"lr", "alpha", "eps", "momentum"}, [](auto* p, auto a, auto s, size_t n) {
+                                   vg::rmsprop(p, a[0], a[1], a[2], a[3], s[0], s[1], s[2], s[3], n);
+                                 });
   }
 
   // adagrad(param, grad, sum, clr, eps)
   Napi::Value Adagrad(const Info& info) {
-    const char* K = "adagrad";
-    const FloatArg param = floatArg(info, 0, K, "param");
-    const FloatArg grad = stateArg(info, 1, K, "grad", param), sum = stateArg(info, 2, K, "sum", param);
-    const double clr = numberArg(info, 3, K, "clr"), eps = numberArg(info, 4, K, "eps");
-    byDType(param.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::adagrad<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(sum), static_cast<T>(clr), static_cast<T>(eps), param.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+    return optimizerUpdate<2, 2>(info, "adagrad", {"grad", "sum"}, {false, false}, {"clr", "eps"},
+                                 [](auto* p, auto a, auto s, size_t n) { vg::adagrad(p, a[0], a[1], s[0], s[1], n); });
   }
 
   // adamax(param, grad, m, u, beta1, beta2, stepSize, eps)
   Napi::Value Adamax(const Info& info) {
-    const char* K = "adamax";
-    const FloatArg param = floatArg(info, 0, K, "param");
-    const FloatArg grad = stateArg(info, 1, K, "grad", param), m = stateArg(info, 2, K, "m", param);
-    const FloatArg u = stateArg(info, 3, K, "u", param);
-    const double beta1 = numberArg(info, 4, K, "beta1"), beta2 = numberArg(info, 5, K, "beta2");
-    const double stepSize = numberArg(info, 6, K, "stepSize"), eps = numberArg(info, 7, K, "eps");
-    byDType(param.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::adamax<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(m), ptr<T>(u), static_cast<T>(beta1), static_cast<T>(beta2),
-                    static_cast<T>(stepSize), static_cast<T>(eps), param.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+    return optimizerUpdate<3, 4>(info, "adamax", {"grad", "m", "u"}, {false, false, false},
+                                 {"beta1", "beta2", "stepSize", "eps"}, [](auto* p, auto a, auto s, size_t n) {
+                                   vg::adamax(p, a[0], a[1], a[2], s[0], s[1], s[2], s[3], n);
+                                 });
   }
 
   // adadelta(param, grad, sq, acc, lr, rho, eps)
   Napi::Value Adadelta(const Info& info) {
-    const char* K = "adadelta";
-    const FloatArg param = floatArg(info, 0, K, "param");
-    const FloatArg grad = stateArg(info, 1, K, "grad", param), sq = stateArg(info, 2, K, "sq", param);
-    const FloatArg acc = stateArg(info, 3, K, "acc", param);
-    const double lr = numberArg(info, 4, K, "lr"), rho = numberArg(info, 5, K, "rho"), eps = numberArg(info, 6, K, "eps");
-    byDType(param.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::adadelta<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(sq), ptr<T>(acc), static_cast<T>(lr), static_cast<T>(rho),
-                      static_cast<T>(eps), param.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+    return optimizerUpdate<3, 3>(info, "adadelta", {"grad", "sq", "acc"}, {false, false, false}, {"lr", "rho", "eps"},
+                                 [](auto* p, auto a, auto s, size_t n) {
+                                   vg::adadelta(p, a[0], a[1], a[2], s[0], s[1], s[2], n);
+                                 });
   }
 
   // rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep)
   Napi::Value Rprop(const Info& info) {
-    const char* K = "rprop";
-    const FloatArg param = floatArg(info, 0, K, "param");
-    const FloatArg grad = stateArg(info, 1, K, "grad", param), prev = stateArg(info, 2, K, "prev", param);
-    const FloatArg stepSize = stateArg(info, 3, K, "stepSize", param);
-    const double etaminus = numberArg(info, 4, K, "etaminus"), etaplus = numberArg(info, 5, K, "etaplus");
-    const double minStep = numberArg(info, 6, K, "minStep"), maxStep = numberArg(info, 7, K, "maxStep");
-    byDType(param.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::rprop<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(prev), ptr<T>(stepSize), static_cast<T>(etaminus),
-                   static_cast<T>(etaplus), static_cast<T>(minStep), static_cast<T>(maxStep), param.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+    return optimizerUpdate<3, 4>(info, "rprop", {"grad", "prev", "stepSize"}, {false, false, false},
+                                 {"etaminus", "etaplus", "minStep", "maxStep"}, [](auto* p, auto a, auto s, size_t n) {
+                                   vg::rprop(p, a[0], a[1], a[2], s[0], s[1], s[2], s[3], n);
+                                 });
   }
 
   // fill(out, value)
