@@ -67,15 +67,13 @@ function num(kernel: string, name: string, v: unknown): number {
 }
 
 /**
- * An optimizer kernel's state arrays: float arrays of param's dtype and length (a null one is an absent
- * option, such as AMSGrad's maximum).
+ * One of an optimizer kernel's state arrays: a float array of param's dtype and length. A null one is an option
+ * that is off (AMSGrad's maximum, RMSprop's momentum buffer). Checked one by one: no allocation on the
+ * training loop's path.
  */
-function sameFloats(kernel: string, param: FloatArray, arrays: Record<string, FloatArray | null>): void {
-  float(kernel, 'param', param);
-  for (const [name, a] of Object.entries(arrays)) {
-    if (a === null) continue;
-    float(kernel, name, a), sameDType(kernel, param, name, a), length(kernel, name, a, param.length, 'param.length');
-  }
+function state(kernel: string, param: FloatArray, name: string, a: FloatArray | null): void {
+  if (a === null) return;
+  float(kernel, name, a), sameDType(kernel, param, name, a), length(kernel, name, a, param.length, 'param.length');
 }
 
 function length(kernel: string, name: string, a: ArrayLike<number>, want: number, how: string): void {
@@ -170,45 +168,46 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       const K = 'sgdMomentum';
       num(K, 'lr', lr), num(K, 'momentum', momentum), num(K, 'dampening', dampening);
       if (typeof nesterov !== 'boolean') throw new TypeError(`${K}: 'nesterov' must be a boolean, got ${typeof nesterov}`);
-      float(K, 'param', param), float(K, 'grad', grad), float(K, 'buf', buf);
-      sameDType(K, param, 'grad', grad), sameDType(K, param, 'buf', buf);
-      length(K, 'grad', grad, param.length, 'param.length'), length(K, 'buf', buf, param.length, 'param.length');
+      float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'buf', buf);
       t.sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov);
     },
     adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps) {
       const K = 'adam';
       num(K, 'beta1', beta1), num(K, 'beta2', beta2), num(K, 'stepSize', stepSize), num(K, 'bc2Sqrt', bc2Sqrt), num(K, 'eps', eps);
-      sameFloats(K, param, { grad, m, v, vmax });
+      float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'm', m),
+        state(K, param, 'v', v), state(K, param, 'vmax', vmax);
       t.adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
     },
     rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum) {
       const K = 'rmsprop';
       num(K, 'lr', lr), num(K, 'alpha', alpha), num(K, 'eps', eps), num(K, 'momentum', momentum);
-      sameFloats(K, param, { grad, sq, gAvg, buf });
+      float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'sq', sq),
+        state(K, param, 'gAvg', gAvg), state(K, param, 'buf', buf);
       t.rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum);
     },
     adagrad(param, grad, sum, clr, eps) {
       const K = 'adagrad';
       num(K, 'clr', clr), num(K, 'eps', eps);
-      sameFloats(K, param, { grad, sum });
+      float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'sum', sum);
       t.adagrad(param, grad, sum, clr, eps);
     },
     adamax(param, grad, m, u, beta1, beta2, stepSize, eps) {
       const K = 'adamax';
       num(K, 'beta1', beta1), num(K, 'beta2', beta2), num(K, 'stepSize', stepSize), num(K, 'eps', eps);
-      sameFloats(K, param, { grad, m, u });
+      float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'm', m), state(K, param, 'u', u);
       t.adamax(param, grad, m, u, beta1, beta2, stepSize, eps);
     },
     adadelta(param, grad, sq, acc, lr, rho, eps) {
       const K = 'adadelta';
       num(K, 'lr', lr), num(K, 'rho', rho), num(K, 'eps', eps);
-      sameFloats(K, param, { grad, sq, acc });
+      float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'sq', sq), state(K, param, 'acc', acc);
       t.adadelta(param, grad, sq, acc, lr, rho, eps);
     },
     rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep) {
       const K = 'rprop';
       num(K, 'etaminus', etaminus), num(K, 'etaplus', etaplus), num(K, 'minStep', minStep), num(K, 'maxStep', maxStep);
-      sameFloats(K, param, { grad, prev, stepSize });
+      float(K, 'param', param), state(K, param, 'grad', grad),
+        state(K, param, 'prev', prev), state(K, param, 'stepSize', stepSize);
       t.rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep);
     },
     fill(out, value) {

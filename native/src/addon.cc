@@ -312,25 +312,6 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     return info.Env().Undefined();
   }
 
-  // sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov 0|1)
-  Napi::Value SgdMomentum(const Info& info) {
-    const char* K = "sgdMomentum";
-    const FloatArg param = floatArg(info, 0, K, "param"), grad = floatArg(info, 1, K, "grad"), buf = floatArg(info, 2, K, "buf");
-    const double lr = numberArg(info, 3, K, "lr"), momentum = numberArg(info, 4, K, "momentum");
-    const double dampening = numberArg(info, 5, K, "dampening"), nesterov = numberArg(info, 6, K, "nesterov");
-    sameDType(info, K, param, grad, "grad");
-    sameDType(info, K, param, buf, "buf");
-    expectLength(info, K, "grad", grad.length, param.length);
-    expectLength(info, K, "buf", buf.length, param.length);
-    byDType(param.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::sgdMomentum<T>(ptr<T>(param), ptr<T>(grad), ptr<T>(buf), static_cast<T>(lr), static_cast<T>(momentum),
-                         static_cast<T>(dampening), nesterov != 0, param.length);
-      return 0;
-    });
-    return info.Env().Undefined();
-  }
-
   // An optimizer update: param, then A state arrays (param's dtype and length; those flagged in `nullable` may
   // be null: an option that is off), then S numbers. Calls update(param, arrays, numbers, n) for param's dtype,
   // with a null pointer for each null array.
@@ -361,6 +342,14 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
       return 0;
     });
     return info.Env().Undefined();
+  }
+
+  // sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov 0|1)
+  Napi::Value SgdMomentum(const Info& info) {
+    return optimizerUpdate<2, 4>(info, "sgdMomentum", {"grad", "buf"}, {false, false},
+                                 {"lr", "momentum", "dampening", "nesterov"}, [](auto* p, auto a, auto s, size_t n) {
+                                   vg::sgdMomentum(p, a[0], a[1], s[0], s[1], s[2], s[3] != 0, n);
+                                 });
   }
 
   // adam(param, grad, m, v, vmax | null, beta1, beta2, stepSize, bc2Sqrt, eps)

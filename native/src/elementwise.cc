@@ -233,26 +233,19 @@ void sgdMomentumPart(T* param, const T* grad, T* buf, T lr, T momentum, T dampen
 template <typename T>
 void adamPart(T* param, const T* grad, T* m, T* v, T* vmax, T beta1, T beta2, T stepSize, T bc2Sqrt, T eps, size_t n) {
   const T keep1 = T(1) - beta1, keep2 = T(1) - beta2;
-  if (vmax == nullptr) {
-    for (size_t i = 0; i < n; i++) {
-      const T g = grad[i];
-      const T mi = beta1 * m[i] + keep1 * g;
-      const T vi = beta2 * v[i] + keep2 * (g * g);
-      m[i] = mi;
-      v[i] = vi;
-      param[i] -= stepSize * (mi / (std::sqrt(vi) / bc2Sqrt + eps));
+  // The AMSGrad test is loop-invariant: gcc unswitches it (-O3), as in rmspropPart below.
+  for (size_t i = 0; i < n; i++) {
+    const T g = grad[i];
+    const T mi = beta1 * m[i] + keep1 * g;
+    const T vi = beta2 * v[i] + keep2 * (g * g);
+    m[i] = mi;
+    v[i] = vi;
+    T second = vi;
+    if (vmax != nullptr) {
+      second = vmax[i] > vi ? vmax[i] : vi;
+      vmax[i] = second;
     }
-  } else {
-    for (size_t i = 0; i < n; i++) {
-      const T g = grad[i];
-      const T mi = beta1 * m[i] + keep1 * g;
-      const T vi = beta2 * v[i] + keep2 * (g * g);
-      const T top = vmax[i] > vi ? vmax[i] : vi;
-      m[i] = mi;
-      v[i] = vi;
-      vmax[i] = top;
-      param[i] -= stepSize * (mi / (std::sqrt(top) / bc2Sqrt + eps));
-    }
+    param[i] -= stepSize * (mi / (std::sqrt(second) / bc2Sqrt + eps));
   }
 }
 
@@ -260,7 +253,7 @@ template <typename T>
 void rmspropPart(T* param, const T* grad, T* sq, T* gAvg, T* buf, T lr, T alpha, T eps, T momentum, size_t n) {
   const T keep = T(1) - alpha;
   // NOTE: one loop, with the options tested per element: the branches are loop-invariant, and gcc unswitches
-  // them (-O3), so each of the four variants is its own vectorized loop.
+  // them (-O3), so each of the four variants is its own vectorized loop (sqrtps in the object code).
   for (size_t i = 0; i < n; i++) {
     const T g = grad[i];
     const T s = alpha * sq[i] + keep * (g * g);

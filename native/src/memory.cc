@@ -15,6 +15,7 @@ namespace {
 std::once_flag initOnce;
 bool tuned = false;
 
+#ifdef __GLIBC__
 bool userSetMalloc() {
   for (const char* name : {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"}) {
     if (std::getenv(name) != nullptr) return true;
@@ -22,10 +23,11 @@ bool userSetMalloc() {
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   return tunables != nullptr && std::strstr(tunables, "glibc.malloc.") != nullptr;
 }
+#endif
 
 }  // namespace
 
-bool memoryInit() {
+void memoryInit() {
   std::call_once(initOnce, [] {
 #ifdef __GLIBC__
     // Opt-in: it removes the page faults, but the heap then keeps what it grows to (see vugrad/memory.h).
@@ -38,7 +40,6 @@ bool memoryInit() {
     tuned = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 64 << 20) == 1;
 #endif
   });
-  return tuned;
 }
 
 bool memoryTuned() { return tuned; }

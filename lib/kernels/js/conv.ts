@@ -3,6 +3,11 @@ import type { FloatArray } from '../../core/ndarray';
 import { convOutputSize } from '../names';
 import { gemm } from './gemm';
 
+/** Output positions L of a kh x kw window over an h x w image: the columns of its im2col matrix. */
+function positions(h: number, w: number, kh: number, kw: number, stride: number, pad: number): number {
+  return convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad);
+}
+
 export function im2col(
   x: FloatArray,
   c: number,
@@ -14,7 +19,7 @@ export function im2col(
   pad: number,
   out: FloatArray,
 ): void {
-  im2colAt(x, 0, c, h, w, kh, kw, stride, pad, out, 0, convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad));
+  im2colAt(x, 0, c, h, w, kh, kw, stride, pad, out, 0, positions(h, w, kh, kw, stride, pad));
 }
 
 /** im2col of the image at `x[x0...]` into rows of length `ld` of `out`, starting at `out[o0]`. */
@@ -70,7 +75,7 @@ export function col2im(
   pad: number,
   out: FloatArray,
 ): void {
-  col2imAt(cols, 0, convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad), c, h, w, kh, kw, stride, pad, out, 0);
+  col2imAt(cols, 0, positions(h, w, kh, kw, stride, pad), c, h, w, kh, kw, stride, pad, out, 0);
 }
 
 /** col2im from rows of length `ld` of `cols` (starting at `cols[c0]`) into the image at `out[x0...]`. */
@@ -170,7 +175,7 @@ export function maxPool2dBackward(
 export function im2colBatch(
   x: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray,
 ): void {
-  const l = convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad);
+  const l = positions(h, w, kh, kw, stride, pad);
   for (let i = 0; i < n; i++) im2colAt(x, i * c * h * w, c, h, w, kh, kw, stride, pad, out, i * l, n * l);
 }
 
@@ -178,7 +183,7 @@ export function im2colBatch(
 export function col2imBatch(
   cols: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray,
 ): void {
-  const l = convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad);
+  const l = positions(h, w, kh, kw, stride, pad);
   for (let i = 0; i < n; i++) col2imAt(cols, i * l, n * l, c, h, w, kh, kw, stride, pad, out, i * c * h * w);
 }
 
@@ -214,7 +219,7 @@ export function conv2d(
   x: FloatArray, weight: FloatArray, bias: FloatArray | null, n: number, c: number, h: number, w: number, o: number,
   kh: number, kw: number, stride: number, pad: number, out: FloatArray,
 ): void {
-  const l = convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad);
+  const l = positions(h, w, kh, kw, stride, pad);
   const k = c * kh * kw;
   const image = c * h * w;
   const cols = colsScratch(x, k * l);
@@ -231,7 +236,7 @@ export function conv2dBackwardWeight(
   x: FloatArray, g: FloatArray, n: number, c: number, h: number, w: number, o: number, kh: number, kw: number,
   stride: number, pad: number, gw: FloatArray,
 ): void {
-  const l = convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad);
+  const l = positions(h, w, kh, kw, stride, pad);
   const k = c * kh * kw;
   const image = c * h * w;
   const cols = colsScratch(x, k * l);
@@ -247,7 +252,7 @@ export function conv2dBackwardInput(
   g: FloatArray, weight: FloatArray, n: number, c: number, h: number, w: number, o: number, kh: number, kw: number,
   stride: number, pad: number, gx: FloatArray,
 ): void {
-  const l = convOutputSize(h, kh, stride, pad) * convOutputSize(w, kw, stride, pad);
+  const l = positions(h, w, kh, kw, stride, pad);
   const k = c * kh * kw;
   const image = c * h * w;
   const gcols = colsScratch(g, k * l);
