@@ -123,6 +123,12 @@ export interface KernelTable {
     etaminus: number, etaplus: number, minStep: number, maxStep: number,
   ): void;
 
+  /**
+   * One ASGD update (`torch.optim.ASGD`): `param = param * decay - eta * g` (decay = 1 - lambd * eta), then the
+   * average `ax += mu * (param - ax)`, or `ax = param` when mu is 1.
+   */
+  asgd(param: FloatArray, grad: FloatArray, ax: FloatArray, decay: number, eta: number, mu: number): void;
+
   /** `out[i] = value`. */
   fill(out: FloatArray, value: number): void;
 
@@ -193,19 +199,6 @@ export interface KernelTable {
   col2im(cols: FloatArray, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray): void;
 
   /**
-   * im2col for a batch, all images side by side: x is `[n, c, h, w]`, out is `[c * kh * kw, n * oh * ow]`, the
-   * columns of image i at `i * oh * ow` in every row. One gemm with the weight `[O, c*kh*kw]` then convolves
-   * the whole batch (giving `[O, n, oh*ow]`; see `swapAxes`).
-   */
-  im2colBatch(x: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray): void;
-
-  /** The adjoint of im2colBatch: accumulates `cols` (`[c*kh*kw, n*oh*ow]`) into `out` (`[n, c, h, w]`, not cleared first). */
-  col2imBatch(cols: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray): void;
-
-  /** Swaps the two leading axes: x is `[a, b, inner]`, out is `[b, a, inner]` (`[N, O, L]` <-> `[O, N, L]`). */
-  swapAxes(x: FloatArray, a: number, b: number, inner: number, out: FloatArray): void;
-
-  /**
    * 2-D convolution (cross-correlation) of a batch: x `[n, c, h, w]`, weight `[o, c, kh, kw]`, bias `[o]` (or
    * null), out `[n, o, oh, ow]` (overwritten), `out[i, p, y, x] = bias[p] + sum_{ch, ky, kx} weight[p, ch, ky, kx] *
    * xpad[i, ch, y stride + ky, x stride + kx]` with xpad zero-padded by `pad` on every side. Each backend picks
@@ -262,6 +255,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'adamax',
   'adadelta',
   'rprop',
+  'asgd',
   'fill',
   'sumAll',
   'dot',
@@ -279,9 +273,6 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'crossEntropyBackward',
   'im2col',
   'col2im',
-  'im2colBatch',
-  'col2imBatch',
-  'swapAxes',
   'conv2d',
   'conv2dBackwardWeight',
   'conv2dBackwardInput',

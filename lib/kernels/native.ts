@@ -28,6 +28,7 @@ export interface NativeBinding {
   adamax: KernelTable['adamax'];
   adadelta: KernelTable['adadelta'];
   rprop: KernelTable['rprop'];
+  asgd: KernelTable['asgd'];
   fill(out: FloatArray, value: number): void;
   sumAll(x: FloatArray): number;
   dot(a: FloatArray, b: FloatArray): number;
@@ -45,9 +46,6 @@ export interface NativeBinding {
   crossEntropyBackward: KernelTable['crossEntropyBackward'];
   im2col: KernelTable['im2col'];
   col2im: KernelTable['col2im'];
-  im2colBatch: KernelTable['im2colBatch'];
-  col2imBatch: KernelTable['col2imBatch'];
-  swapAxes: KernelTable['swapAxes'];
   conv2d: KernelTable['conv2d'];
   conv2dBackwardWeight: KernelTable['conv2dBackwardWeight'];
   conv2dBackwardInput: KernelTable['conv2dBackwardInput'];
@@ -136,6 +134,15 @@ const TRANSCENDENTAL: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['exp', 'log', 'si
  * and dispatch would use the JS one (see `composeTable`).
  */
 export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTable> {
+  const table = adapters(b, js);
+  // An addon built from older sources (a stale build/ or prebuild) may lack a newer kernel: leave it to JS.
+  for (const name of Object.keys(table) as KernelName[]) {
+    if (typeof (b as unknown as Record<string, unknown>)[name] !== 'function') delete table[name];
+  }
+  return table;
+}
+
+function adapters(b: NativeBinding, js: KernelTable): Partial<KernelTable> {
   const cut = SMALL_INPUT_CUTOFF;
   return {
     gemm(ta, tb, m, n, k, alpha, a, bm, beta, c) {
@@ -195,6 +202,10 @@ export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTa
       if (param.length < cut.cheapElementwise) return js.rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep);
       b.rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep);
     },
+    asgd(param, grad, ax, decay, eta, mu) {
+      if (param.length < cut.cheapElementwise) return js.asgd(param, grad, ax, decay, eta, mu);
+      b.asgd(param, grad, ax, decay, eta, mu);
+    },
     fill(out, value) {
       if (out.length < cut.cheapElementwise) return js.fill(out, value);
       b.fill(out, value);
@@ -221,9 +232,6 @@ export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTa
     crossEntropyBackward: (p, t, scale, rows, cols, out) => b.crossEntropyBackward(p, t, scale, rows, cols, out),
     im2col: (x, c, h, w, kh, kw, s, p, out) => b.im2col(x, c, h, w, kh, kw, s, p, out),
     col2im: (cols, c, h, w, kh, kw, s, p, out) => b.col2im(cols, c, h, w, kh, kw, s, p, out),
-    im2colBatch: (x, n, c, h, w, kh, kw, s, p, out) => b.im2colBatch(x, n, c, h, w, kh, kw, s, p, out),
-    col2imBatch: (cols, n, c, h, w, kh, kw, s, p, out) => b.col2imBatch(cols, n, c, h, w, kh, kw, s, p, out),
-    swapAxes: (x, a, bb, inner, out) => (x.length < cut.reduce ? js : b).swapAxes(x, a, bb, inner, out),
     conv2d: (x, wt, bias, n, c, h, w, o, kh, kw, s, p, out) => b.conv2d(x, wt, bias, n, c, h, w, o, kh, kw, s, p, out),
     conv2dBackwardWeight: (x, g, n, c, h, w, o, kh, kw, s, p, gw) => b.conv2dBackwardWeight(x, g, n, c, h, w, o, kh, kw, s, p, gw),
     conv2dBackwardInput: (g, wt, n, c, h, w, o, kh, kw, s, p, gx) => b.conv2dBackwardInput(g, wt, n, c, h, w, o, kh, kw, s, p, gx),

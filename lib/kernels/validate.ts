@@ -210,6 +210,12 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
         state(K, param, 'prev', prev), state(K, param, 'stepSize', stepSize);
       t.rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep);
     },
+    asgd(param, grad, ax, decay, eta, mu) {
+      const K = 'asgd';
+      num(K, 'decay', decay), num(K, 'eta', eta), num(K, 'mu', mu);
+      float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'ax', ax);
+      t.asgd(param, grad, ax, decay, eta, mu);
+    },
     fill(out, value) {
       float('fill', 'out', out), num('fill', 'value', value);
       t.fill(out, value);
@@ -324,30 +330,6 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length('col2im', 'cols', cols, n.cols, `c*kh*kw*oh*ow (${c}*${kh}*${kw}*${n.oh}*${n.ow})`);
       length('col2im', 'out', out, n.image, `c*h*w (${c}*${h}*${w})`);
       t.col2im(cols, c, h, w, kh, kw, stride, pad, out);
-    },
-    im2colBatch(x, n, c, h, w, kh, kw, stride, pad, out) {
-      const K = 'im2colBatch';
-      size(K, 'n', n);
-      const g = conv(K, x, c, h, w, kh, kw, stride, pad, out);
-      length(K, 'x', x, n * g.image, `n*c*h*w (${n}*${c}*${h}*${w})`);
-      length(K, 'out', out, n * g.cols, `c*kh*kw*n*oh*ow (${c}*${kh}*${kw}*${n}*${g.oh}*${g.ow})`);
-      t.im2colBatch(x, n, c, h, w, kh, kw, stride, pad, out);
-    },
-    col2imBatch(cols, n, c, h, w, kh, kw, stride, pad, out) {
-      const K = 'col2imBatch';
-      size(K, 'n', n);
-      const g = conv(K, cols, c, h, w, kh, kw, stride, pad, out);
-      length(K, 'cols', cols, n * g.cols, `c*kh*kw*n*oh*ow (${c}*${kh}*${kw}*${n}*${g.oh}*${g.ow})`);
-      length(K, 'out', out, n * g.image, `n*c*h*w (${n}*${c}*${h}*${w})`);
-      t.col2imBatch(cols, n, c, h, w, kh, kw, stride, pad, out);
-    },
-    swapAxes(x, a, b, inner, out) {
-      const K = 'swapAxes';
-      size(K, 'a', a), size(K, 'b', b), size(K, 'inner', inner);
-      float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
-      length(K, 'x', x, a * b * inner, `a*b*inner (${a}*${b}*${inner})`);
-      length(K, 'out', out, a * b * inner, `a*b*inner (${a}*${b}*${inner})`);
-      t.swapAxes(x, a, b, inner, out);
     },
     conv2d(x, weight, bias, n, c, h, w, o, kh, kw, stride, pad, out) {
       const K = 'conv2d';

@@ -82,16 +82,7 @@ export class ASGD extends Optimizer<ASGDOptions, ASGDState> {
     const { lr, lambd, alpha, t0, weightDecay, maximize } = this.options;
     const g = this.gradient(i, p, grad, weightDecay, maximize);
     const step = ++st.step;
-    kernels.binaryScalar('mul', p, 1 - lambd * st.eta, p);
-    kernels.axpy(-st.eta, g, p);
-    if (st.mu !== 1) {
-      const t = this.buffer(i, 1, p);
-      kernels.binary('sub', p, st.ax, t);
-      kernels.binaryScalar('mul', t, st.mu, t);
-      kernels.binary('add', st.ax, t, st.ax);
-    } else {
-      st.ax.set(p);
-    }
+    kernels.asgd(p, g, st.ax, 1 - lambd * st.eta, st.eta, st.mu);
     st.eta = lr / (1 + lambd * lr * step) ** alpha;
     st.mu = 1 / Math.max(1, step - t0);
   }

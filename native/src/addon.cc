@@ -151,6 +151,7 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("adamax", &VugradAddon::Adamax),
                              InstanceMethod("adadelta", &VugradAddon::Adadelta),
                              InstanceMethod("rprop", &VugradAddon::Rprop),
+                             InstanceMethod("asgd", &VugradAddon::Asgd),
                              InstanceMethod("fill", &VugradAddon::Fill),
                              InstanceMethod("sumAll", &VugradAddon::SumAll),
                              InstanceMethod("dot", &VugradAddon::Dot),
@@ -168,9 +169,6 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("crossEntropyBackward", &VugradAddon::CrossEntropyBackward),
                              InstanceMethod("im2col", &VugradAddon::Im2col),
                              InstanceMethod("col2im", &VugradAddon::Col2im),
-                             InstanceMethod("im2colBatch", &VugradAddon::Im2colBatch),
-                             InstanceMethod("col2imBatch", &VugradAddon::Col2imBatch),
-                             InstanceMethod("swapAxes", &VugradAddon::SwapAxes),
                              InstanceMethod("conv2d", &VugradAddon::Conv2d),
                              InstanceMethod("conv2dBackwardWeight", &VugradAddon::Conv2dBackwardWeight),
                              InstanceMethod("conv2dBackwardInput", &VugradAddon::Conv2dBackwardInput),
@@ -397,6 +395,12 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                                    vg::rprop(p, a[0], a[1], a[2], s[0], s[1], s[2], s[3], n);
                                  });
   }
+  // asgd(param, grad, ax, decay, eta, mu)
+  Napi::Value Asgd(const Info& info) {
+    return optimizerUpdate<2, 3>(info, "asgd", {"grad", "ax"}, {false, false}, {"decay", "eta", "mu"},
+                                 [](auto* p, auto a, auto s, size_t n) { vg::asgd(p, a[0], a[1], s[0], s[1], s[2], n); });
+  }
+
 
   // fill(out, value)
   Napi::Value Fill(const Info& info) {
@@ -663,53 +667,6 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
   }
   Napi::Value Im2col(const Info& info) { return Conv<false>(info); }
   Napi::Value Col2im(const Info& info) { return Conv<true>(info); }
-
-  // im2colBatch / col2imBatch (src, n, c, h, w, kh, kw, stride, pad, dst)
-  template <bool Backward>
-  Napi::Value ConvBatch(const Info& info) {
-    const char* K = Backward ? "col2imBatch" : "im2colBatch";
-    const FloatArg src = floatArg(info, 0, K, Backward ? "cols" : "x");
-    const size_t n = sizeArg(info, 1, K, "n");
-    const size_t c = sizeArg(info, 2, K, "c"), h = sizeArg(info, 3, K, "h"), w = sizeArg(info, 4, K, "w");
-    const size_t kh = sizeArg(info, 5, K, "kh"), kw = sizeArg(info, 6, K, "kw");
-    const size_t stride = sizeArg(info, 7, K, "stride"), pad = sizeArg(info, 8, K, "pad");
-    const FloatArg dst = floatArg(info, 9, K, "out");
-    sameDType(info, K, src, dst, "out");
-    if (kh < 1 || kw < 1 || stride < 1) fail(info, K, "kh, kw and stride must be >= 1");
-    if (kh > h + 2 * pad || kw > w + 2 * pad) fail(info, K, "the kernel is larger than the padded image");
-    const size_t oh = static_cast<size_t>(vg::convOutSize(h, kh, stride, pad));
-    const size_t ow = static_cast<size_t>(vg::convOutSize(w, kw, stride, pad));
-    const size_t images = product(info, K, {n, c, h, w});
-    const size_t colsLen = product(info, K, {c, kh, kw, n, oh, ow});
-    expectLength(info, K, Backward ? "cols" : "x", src.length, Backward ? colsLen : images);
-    expectLength(info, K, "out", dst.length, Backward ? images : colsLen);
-    byDType(src.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      if (Backward) vg::col2imBatch<T>(ptr<T>(src), n, c, h, w, kh, kw, stride, pad, ptr<T>(dst));
-      else vg::im2colBatch<T>(ptr<T>(src), n, c, h, w, kh, kw, stride, pad, ptr<T>(dst));
-      return 0;
-    });
-    return info.Env().Undefined();
-  }
-  Napi::Value Im2colBatch(const Info& info) { return ConvBatch<false>(info); }
-  Napi::Value Col2imBatch(const Info& info) { return ConvBatch<true>(info); }
-
-  // swapAxes(x, a, b, inner, out)
-  Napi::Value SwapAxes(const Info& info) {
-    const char* K = "swapAxes";
-    const FloatArg x = floatArg(info, 0, K, "x");
-    const size_t a = sizeArg(info, 1, K, "a"), b = sizeArg(info, 2, K, "b"), inner = sizeArg(info, 3, K, "inner");
-    const FloatArg out = floatArg(info, 4, K, "out");
-    sameDType(info, K, x, out, "out");
-    expectLength(info, K, "x", x.length, product(info, K, {a, b, inner}));
-    expectLength(info, K, "out", out.length, x.length);
-    byDType(x.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::swapAxes<T>(ptr<T>(x), a, b, inner, ptr<T>(out));
-      return 0;
-    });
-    return info.Env().Undefined();
-  }
 
   // The sizes of a conv2d call (arguments first..first+8: n, c, h, w, o, kh, kw, stride, pad), checked.
   struct ConvSizes {

@@ -99,37 +99,6 @@ void col2im(const T* cols, size_t c, size_t h, size_t w, size_t kh, size_t kw, s
 }
 
 template <typename T>
-void im2colBatch(const T* x, size_t n, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad,
-                 T* out) {
-  const size_t l = static_cast<size_t>(convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
-  // Images in parallel: each writes its own columns of every row.
-  parallelFor(n, imagesPerPart(c * kh * kw * l), [&](size_t i0, size_t i1) {
-    for (size_t i = i0; i < i1; i++) im2colRows(x + i * c * h * w, c, h, w, kh, kw, stride, pad, out + i * l, n * l);
-  });
-}
-
-template <typename T>
-void col2imBatch(const T* cols, size_t n, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride,
-                 size_t pad, T* out) {
-  const size_t l = static_cast<size_t>(convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
-  parallelFor(n, imagesPerPart(c * kh * kw * l), [&](size_t i0, size_t i1) {
-    for (size_t i = i0; i < i1; i++) col2imRows(cols + i * l, n * l, c, h, w, kh, kw, stride, pad, out + i * c * h * w);
-  });
-}
-
-template <typename T>
-void swapAxes(const T* x, size_t a, size_t b, size_t inner, T* out) {
-  parallelFor(a, imagesPerPart(b * inner), [&](size_t i0, size_t i1) {
-    for (size_t i = i0; i < i1; i++) {
-      for (size_t j = 0; j < b; j++) {
-        const T* s = x + (i * b + j) * inner;
-        std::copy(s, s + inner, out + (j * a + i) * inner);
-      }
-    }
-  });
-}
-
-template <typename T>
 void maxPool2dPart(const T* x, size_t planes, size_t h, size_t w, size_t k, size_t stride, T* out, int32_t* argmax) {
   const size_t oh = static_cast<size_t>(convOutSize(h, k, stride, 0));
   const size_t ow = static_cast<size_t>(convOutSize(w, k, stride, 0));
@@ -191,9 +160,6 @@ void maxPool2dBackward(const T* g, const int32_t* argmax, size_t planes, size_t 
 #define VG_INSTANTIATE(T)                                                                                 \
   template void im2col<T>(const T*, size_t, size_t, size_t, size_t, size_t, size_t, size_t, T*);          \
   template void col2im<T>(const T*, size_t, size_t, size_t, size_t, size_t, size_t, size_t, T*);          \
-  template void im2colBatch<T>(const T*, size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t, T*); \
-  template void col2imBatch<T>(const T*, size_t, size_t, size_t, size_t, size_t, size_t, size_t, size_t, T*); \
-  template void swapAxes<T>(const T*, size_t, size_t, size_t, T*);                                        \
   template void maxPool2d<T>(const T*, size_t, size_t, size_t, size_t, size_t, T*, int32_t*);             \
   template void maxPool2dBackward<T>(const T*, const int32_t*, size_t, size_t, size_t, size_t, size_t, T*);
 

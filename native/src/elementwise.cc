@@ -285,6 +285,23 @@ void adagradPart(T* param, const T* grad, T* sum, T clr, T eps, size_t n) {
 }
 
 template <typename T>
+void asgdPart(T* param, const T* grad, T* ax, T decay, T eta, T mu, size_t n) {
+  if (mu == T(1)) {
+    for (size_t i = 0; i < n; i++) {
+      const T p = param[i] * decay - eta * grad[i];
+      param[i] = p;
+      ax[i] = p;
+    }
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const T p = param[i] * decay - eta * grad[i];
+    param[i] = p;
+    ax[i] = ax[i] + (p - ax[i]) * mu;
+  }
+}
+
+template <typename T>
 void adamaxPart(T* param, const T* grad, T* m, T* u, T beta1, T beta2, T stepSize, T eps, size_t n) {
   const T keep = T(1) - beta1;
   for (size_t i = 0; i < n; i++) {
@@ -427,6 +444,10 @@ void rprop(T* param, const T* grad, T* prev, T* stepSize, T etaminus, T etaplus,
   });
 }
 template <typename T>
+void asgd(T* param, const T* grad, T* ax, T decay, T eta, T mu, size_t n) {
+  parallelFor(n, kElementGrain, [&](size_t b, size_t e) { asgdPart(param + b, grad + b, ax + b, decay, eta, mu, e - b); });
+}
+template <typename T>
 void fill(T* out, T value, size_t n) {
   parallelFor(n, kElementGrain, [&](size_t b, size_t e) { fillPart(out + b, value, e - b); });
 }
@@ -445,6 +466,7 @@ void fill(T* out, T value, size_t n) {
   template void adamax<T>(T*, const T*, T*, T*, T, T, T, T, size_t);              \
   template void adadelta<T>(T*, const T*, T*, T*, T, T, T, size_t);               \
   template void rprop<T>(T*, const T*, T*, T*, T, T, T, T, size_t);               \
+  template void asgd<T>(T*, const T*, T*, T, T, T, size_t);                      \
   template void fill<T>(T*, T, size_t);                                        \
   template double sumAll<T>(const T*, size_t);                                 \
   template double dot<T>(const T*, const T*, size_t);

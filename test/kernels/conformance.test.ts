@@ -6,7 +6,7 @@
  * sides of the native small-input cut-offs, and the aliasing and NaN rules that names.ts documents.
  */
 import { backendInfo, backendTables, getNumThreads, setNumThreads, KERNEL_NAMES, type KernelTable, type UnaryOp, type BinaryOp } from '../../lib/kernels';
-import { loadNative } from '../../lib/kernels/native';
+import { composeTable, loadNative, nativeTable, type NativeBinding } from '../../lib/kernels/native';
 import {
   randArray,
   randInt,
@@ -288,7 +288,7 @@ for (const [backendName, table] of backends) {
         }
       });
 
-      test('adadelta and rprop against the formula in float64 (large sizes split across threads)', () => {
+      test('adadelta, rprop and asgd against the formula in float64 (large sizes split across threads)', () => {
         const r = rng(29);
         for (const n of [...SIZES, 100_003]) {
           {
@@ -327,6 +327,18 @@ for (const [backendName, table] of backends) {
             expectClose(step, wantStep, tol, `rprop stepSize n=${n}`);
             expectClose(prev, wantPrev, 0, `rprop prev n=${n}`);
             expectClose(p, wantP, tol, `rprop param n=${n}`);
+          }
+          for (const mu of [1, 0.25]) {
+            // mu 1: the average is the iterate itself; below 1 it moves a fraction mu of the way towards it.
+            const [decay, eta] = [0.99, 0.05];
+            const p = randArray(C, n, r);
+            const g = randArray(C, n, r);
+            const ax = randArray(C, n, r);
+            const wantP = Array.from(p, (x, i) => x * decay - eta * g[i]);
+            const wantAx = Array.from(ax, (x, i) => (mu === 1 ? wantP[i] : x + (wantP[i] - x) * mu));
+            K.asgd(p, g, ax, decay, eta, mu);
+            expectClose(p, wantP, tol, `asgd param n=${n} mu=${mu}`);
+            expectClose(ax, wantAx, tol, `asgd ax n=${n} mu=${mu}`);
           }
         }
       });
@@ -519,40 +531,7 @@ for (const [backendName, table] of backends) {
         }
       });
 
-      test('im2colBatch and col2imBatch: the columns of every image side by side, as per-image im2col/col2im', () => {
-        const r = rng(15);
-        const configs = [
-          [1, 1, 1, 1, 1, 1, 1, 0], [3, 2, 5, 7, 3, 3, 1, 1], [4, 3, 8, 8, 5, 5, 1, 0], [2, 1, 6, 9, 2, 3, 2, 1],
-          [0, 2, 4, 4, 3, 3, 1, 1], [5, 0, 4, 4, 3, 3, 1, 1], [2, 6, 14, 14, 5, 5, 1, 0],
-        ];
-        for (const [n, c, h, w, kh, kw, s, p] of configs) {
-          const image = c * h * w;
-          const x = randArray(C, n * image, r);
-          const per = refIm2col(new C(image), c, h, w, kh, kw, s, p).length; // K * L
-          const rows = c * kh * kw;
-          const l = rows === 0 ? 0 : per / rows;
-          const want = new Array<number>(n * per);
-          for (let i = 0; i < n; i++) {
-            const ci = refIm2col(x.subarray(i * image, (i + 1) * image), c, h, w, kh, kw, s, p);
-            for (let row = 0; row < rows; row++) for (let j = 0; j < l; j++) want[row * n * l + i * l + j] = ci[row * l + j];
-          }
-          const cols = new C(n * per).fill(NaN);
-          K.im2colBatch(x, n, c, h, w, kh, kw, s, p, cols);
-          expectClose(cols, want, 0, `im2colBatch ${[n, c, h, w, kh, kw, s, p]}`);
-          const g = randArray(C, n * per, r);
-          const img = randArray(C, n * image, r);
-          const wantImg: number[] = [];
-          for (let i = 0; i < n; i++) {
-            const gi = new C(per);
-            for (let row = 0; row < rows; row++) for (let j = 0; j < l; j++) gi[row * l + j] = g[row * n * l + i * l + j];
-            wantImg.push(...refCol2im(gi, c, h, w, kh, kw, s, p, img.subarray(i * image, (i + 1) * image)));
-          }
-          K.col2imBatch(g, n, c, h, w, kh, kw, s, p, img);
-          expectClose(img, wantImg, tol * 4, `col2imBatch ${[n, c, h, w, kh, kw, s, p]}`);
-        }
-      });
-
-      test('kernels split across threads (gemm by rows and by columns, elementwise, im2colBatch) match the reference', () => {
+      test('kernels split across threads (gemm by rows and by columns, elementwise, conv2d by images) match the reference', () => {
         // Sizes above the native pool's split thresholds (gemm 2^18 multiply-adds, 2^15 elements), so these run
         // in parts on several threads; checked at 1 thread and at 2.
         const r = rng(17);
@@ -586,35 +565,22 @@ for (const [backendName, table] of backends) {
             expectClose(y, Array.from(acc, (v, i) => v + 0.5 * x[i]), tol, `axpy ${size}`);
             K.fill(out, 3);
             expect(out.every((v) => v === 3)).toBe(true);
-            const [n, c, h, w, kh, kw] = [64, 3, 32, 32, 5, 5];
+            // LeNet's first layer at batch 64: the images are split across the threads.
+            const [n, c, h, w, o, kh, kw] = [64, 3, 32, 32, 6, 5, 5];
             const imgs = randArray(C, n * c * h * w, r);
-            const cols = new C(c * kh * kw * n * 28 * 28).fill(NaN);
-            K.im2colBatch(imgs, n, c, h, w, kh, kw, 1, 0, cols);
+            const weight = randArray(C, o * c * kh * kw, r);
             const l = 28 * 28;
+            const conv = new C(n * o * l).fill(NaN);
+            K.conv2d(imgs, weight, null, n, c, h, w, o, kh, kw, 1, 0, conv);
             for (const i of [0, 31, 32, 63]) {
-              const ci = refIm2col(imgs.subarray(i * c * h * w, (i + 1) * c * h * w), c, h, w, kh, kw, 1, 0);
-              for (let row = 0; row < c * kh * kw; row += 7) {
-                for (let j = 0; j < l; j += 13) {
-                  if (cols[row * n * l + i * l + j] !== ci[row * l + j]) throw new Error(`im2colBatch image ${i} row ${row} col ${j}`);
-                }
-              }
+              const cols = refIm2col(imgs.subarray(i * c * h * w, (i + 1) * c * h * w), c, h, w, kh, kw, 1, 0);
+              const want = refGemm(false, false, o, l, c * kh * kw, 1, weight, cols, 0, new Array<number>(o * l).fill(0));
+              expectClose(conv.subarray(i * o * l, (i + 1) * o * l), want, tol * 10, `conv2d image ${i} threads=${threads}`);
             }
-            expect(cols.some((v) => Number.isNaN(v))).toBe(false);
+            expect(conv.some((v) => Number.isNaN(v))).toBe(false);
           }
         } finally {
           setNumThreads(before);
-        }
-      });
-
-      test('swapAxes: [a, b, inner] -> [b, a, inner], degenerate sizes included', () => {
-        const r = rng(16);
-        for (const [a, b, inner] of [[1, 1, 1], [2, 3, 4], [64, 6, 784], [3, 1, 5], [1, 4, 2], [0, 3, 2], [5, 7, 1], [4, 2, 0]]) {
-          const x = randArray(C, a * b * inner, r);
-          const out = new C(x.length).fill(NaN);
-          K.swapAxes(x, a, b, inner, out);
-          const want = new Array<number>(x.length);
-          for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) for (let k = 0; k < inner; k++) want[(j * a + i) * inner + k] = x[(i * b + j) * inner + k];
-          expectClose(out, want, 0, `swapAxes ${[a, b, inner]}`);
         }
       });
 
@@ -746,11 +712,6 @@ for (const [backendName, table] of backends) {
         ['maxPool2d', () => K.maxPool2d(f32(16), 1, 4, 4, 5, 1, f32(0), new Int32Array(0))],
         ['maxPool2dBackward', () => K.maxPool2dBackward(f32(4), Int32Array.of(0, 1, 2, 16), 1, 4, 4, 2, 2, f32(16))],
         ['maxPool2dBackward', () => K.maxPool2dBackward(f32(4), Int32Array.of(0, 1, 2, 3), 1, 4, 4, 2, 2, f32(15))],
-        ['im2colBatch', () => K.im2colBatch(f32(32), 2, 1, 4, 4, 3, 3, 1, 0, f32(36))],
-        ['im2colBatch', () => K.im2colBatch(f32(32), 2, 1, 4, 4, 3, 3, 1, 0, f64(72))],
-        ['col2imBatch', () => K.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 1, 0, f32(16))],
-        ['col2imBatch', () => K.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 0, 0, f32(32))],
-        ['swapAxes', () => K.swapAxes(f32(24), 2, 3, 4, f32(23))],
         // conv2d [n=2, c=1, 4x4] with a 3x3 weight, o=2: x 32, weight 18, out 2*2*2*2 = 16
         ['conv2d', () => K.conv2d(f32(32), f32(18), null, 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(15))],
         ['conv2d', () => K.conv2d(f32(32), f32(18), f32(3), 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(16))],
@@ -769,8 +730,10 @@ for (const [backendName, table] of backends) {
         ['adagrad', () => K.adagrad(f32(200), f32(200), f32(201), 0.01, 1e-10)],
         ['adadelta', () => K.adadelta(f32(200), f32(200), f32(200), f64(200) as unknown as Float32Array, 1, 0.9, 1e-6)],
         ['rprop', () => K.rprop(f32(200), f32(200), f32(199), f32(200), 0.5, 1.2, 1e-6, 50)],
+        ['asgd', () => K.asgd(f32(200), f32(200), f32(201), 0.99, 0.01, 1)],
+        ['asgd', () => K.asgd(f32(200), f64(200) as unknown as Float32Array, f32(200), 0.99, 0.01, 1)],
+        ['asgd', () => K.asgd(f32(200), f32(200), f32(200), 0.99, '0.01' as unknown as number, 1)],
         ['adamax', () => K.adamax(f32(200), f32(200), f32(200), f32(200), 0.9, 0.999, 0.01, undefined as unknown as number)],
-        ['swapAxes', () => K.swapAxes(f32(24), 2, 3.5, 4, f32(24))],
       ];
       for (const [name, thunk] of bad) {
         let err: unknown = null;
@@ -810,10 +773,6 @@ const direct = tables.native ? loadNative().binding : null;
       () => b.maxPool2dBackward(f32(4), Int32Array.of(0, 1, 2, 99), 1, 4, 4, 2, 2, f32(16)),
       () => b.im2col(f32(16), 1, 4, 4, 3, 3, 1, 0, f32(35)),
       () => b.col2im(f32(36), 1, 4, 4, 9, 9, 1, 0, f32(16)),
-      () => b.im2colBatch(f32(32), 2, 1, 4, 4, 3, 3, 1, 0, f32(36)),
-      () => b.col2imBatch(f32(72), 2, 1, 4, 4, 9, 9, 1, 0, f32(32)),
-      () => b.col2imBatch(f32(72), 2, 1, 4, 4, 3, 3, 1, 0, new Float64Array(32) as unknown as Float32Array),
-      () => b.swapAxes(f32(24), 2, 3, 4, f32(25)),
       () => b.conv2d(f32(32), f32(18), null, 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(15)),
       () => b.conv2d(f32(32), f32(18), f32(3), 2, 1, 4, 4, 2, 3, 3, 1, 0, f32(16)),
       () => b.conv2d(f32(32), f32(18), null, 2, 1, 4, 4, 2, 5, 5, 1, 0, f32(0)),
@@ -830,6 +789,8 @@ const direct = tables.native ? loadNative().binding : null;
       () => b.adamax(f32(8), f32(8), f32(8), f32(7), 0.9, 0.999, 0.01, 1e-8),
       () => b.adadelta(f32(8), f32(8), f32(9), f32(8), 1, 0.9, 1e-6),
       () => (b.rprop as (...a: unknown[]) => unknown)(f32(8), f32(8), f32(8), null, 0.5, 1.2, 1e-6, 50),
+      () => b.asgd(f32(8), f32(8), f32(9), 0.99, 0.01, 1),
+      () => (b.asgd as (...a: unknown[]) => unknown)(f32(8), f32(8), f32(8), 0.99, 0.01),
       () => b.maxAxis(f32(0), 2, 0, 3, f32(6), new Int32Array(6)),
       () => (b.sumAll as (...a: unknown[]) => unknown)(),
       () => b.setNumThreads(0),
@@ -888,4 +849,22 @@ const direct = tables.native ? loadNative().binding : null;
     expect(info.nativeKernels).toEqual([...KERNEL_NAMES]);
     expect(info.openblasCoretype).toBe(process.env.OPENBLAS_CORETYPE ?? null);
   });
+});
+
+test('an addon built from older sources leaves the kernels it lacks to JS', () => {
+  // A binding with gemm and fill only (as a stale build/ or prebuild would lack a newer kernel).
+  const calls: string[] = [];
+  const stale = { gemm: () => calls.push('gemm'), fill: () => calls.push('fill') } as unknown as NativeBinding;
+  const { js } = backendTables();
+  const { table, native } = composeTable(nativeTable(stale, js), js);
+  expect(native.sort()).toEqual(['fill', 'gemm']);
+  for (const name of KERNEL_NAMES) expect(typeof table[name]).toBe('function');
+  const p = new Float64Array([1, 2]);
+  const ax = new Float64Array(2);
+  table.asgd(p, new Float64Array([1, 1]), ax, 1, 0.5, 1); // not in the binding: the JS kernel runs
+  expect(Array.from(p)).toEqual([0.5, 1.5]);
+  expect(Array.from(ax)).toEqual([0.5, 1.5]);
+  table.fill(new Float64Array(1000), 2);
+  table.gemm(false, false, 16, 16, 16, 1, new Float64Array(256), new Float64Array(256), 0, new Float64Array(256));
+  expect(calls).toEqual(['fill', 'gemm']);
 });

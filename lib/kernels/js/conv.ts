@@ -171,32 +171,6 @@ export function maxPool2dBackward(
   }
 }
 
-/** im2col of a batch `[n, c, h, w]` into `[c*kh*kw, n*oh*ow]` (image i's columns at i*oh*ow in every row). */
-export function im2colBatch(
-  x: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray,
-): void {
-  const l = positions(h, w, kh, kw, stride, pad);
-  for (let i = 0; i < n; i++) im2colAt(x, i * c * h * w, c, h, w, kh, kw, stride, pad, out, i * l, n * l);
-}
-
-/** The adjoint of im2colBatch: accumulates `[c*kh*kw, n*oh*ow]` columns into `[n, c, h, w]`. */
-export function col2imBatch(
-  cols: FloatArray, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number, pad: number, out: FloatArray,
-): void {
-  const l = positions(h, w, kh, kw, stride, pad);
-  for (let i = 0; i < n; i++) col2imAt(cols, i * l, n * l, c, h, w, kh, kw, stride, pad, out, i * c * h * w);
-}
-
-/** `[a, b, inner]` -> `[b, a, inner]`. */
-export function swapAxes(x: FloatArray, a: number, b: number, inner: number, out: FloatArray): void {
-  for (let i = 0; i < a; i++) {
-    for (let j = 0; j < b; j++) {
-      const src = (i * b + j) * inner;
-      const dst = (j * a + i) * inner;
-      for (let k = 0; k < inner; k++) out[dst + k] = x[src + k];
-    }
-  }
-}
 
 // Scratch columns for the conv2d kernels, reused across calls (kernels are synchronous and never re-entered;
 // each worker thread has its own copy of this module). Grows to the largest image seen.

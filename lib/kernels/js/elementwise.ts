@@ -244,6 +244,18 @@ export function rprop(
   }
 }
 
+export function asgd(param: FloatArray, grad: FloatArray, ax: FloatArray, decay: number, eta: number, mu: number): void {
+  const n = param.length;
+  if (mu === 1) {
+    for (let i = 0; i < n; i++) ax[i] = param[i] = param[i] * decay - eta * grad[i];
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const p = (param[i] = param[i] * decay - eta * grad[i]);
+    ax[i] = ax[i] + (p - ax[i]) * mu;
+  }
+}
+
 export function fill(out: FloatArray, value: number): void {
   out.fill(value);
 }

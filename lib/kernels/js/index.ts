@@ -1,17 +1,14 @@
 /** The complete pure-TypeScript kernel table: the reference every other backend is checked against. */
 import type { KernelTable } from '../names';
-import { adadelta, adagrad, adam, adamax, axpby, axpy, binary, binaryScalar, fill, rmsprop, rprop, sgdMomentum, unary, unaryBackward } from './elementwise';
+import { adadelta, adagrad, adam, adamax, asgd, axpby, axpy, binary, binaryScalar, fill, rmsprop, rprop, sgdMomentum, unary, unaryBackward } from './elementwise';
 import {
   col2im,
-  col2imBatch,
   conv2d,
   conv2dBackwardInput,
   conv2dBackwardWeight,
   im2col,
-  im2colBatch,
   maxPool2d,
   maxPool2dBackward,
-  swapAxes,
 } from './conv';
 import { gemm } from './gemm';
 import {
@@ -46,6 +43,7 @@ export const jsKernels: KernelTable = {
   adamax,
   adadelta,
   rprop,
+  asgd,
   fill,
   sumAll,
   dot,
@@ -63,9 +61,6 @@ export const jsKernels: KernelTable = {
   crossEntropyBackward,
   im2col,
   col2im,
-  im2colBatch,
-  col2imBatch,
-  swapAxes,
   conv2d,
   conv2dBackwardWeight,
   conv2dBackwardInput,

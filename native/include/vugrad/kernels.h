@@ -56,6 +56,9 @@ void adadelta(T* param, const T* grad, T* sq, T* acc, T lr, T rho, T eps, size_t
 // (that g then counts as 0), clamped to [minStep, maxStep]; param -= sign(g) stepSize; prev = g.
 template <typename T>
 void rprop(T* param, const T* grad, T* prev, T* stepSize, T etaminus, T etaplus, T minStep, T maxStep, size_t n);
+// ASGD, fused: param = param decay - eta g; ax += mu (param - ax), or ax = param when mu == 1.
+template <typename T>
+void asgd(T* param, const T* grad, T* ax, T decay, T eta, T mu, size_t n);
 template <typename T> void fill(T* out, T value, size_t n);
 template <typename T> double sumAll(const T* x, size_t n);
 template <typename T> double dot(const T* a, const T* b, size_t n);
@@ -89,15 +92,6 @@ template <typename T>
 void im2col(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out);
 template <typename T>
 void col2im(const T* cols, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out);
-// A batch [n, c, h, w] <-> columns [c*kh*kw, n*oh*ow] (image i's columns at i*oh*ow in every row).
-template <typename T>
-void im2colBatch(const T* x, size_t n, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad,
-                 T* out);
-template <typename T>
-void col2imBatch(const T* cols, size_t n, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride,
-                 size_t pad, T* out);
-// [a, b, inner] -> [b, a, inner].
-template <typename T> void swapAxes(const T* x, size_t a, size_t b, size_t inner, T* out);
 // Whole-batch 2-D convolution (native/src/conv2d.cc): x [n, c, h, w], weight [o, c, kh, kw], bias [o] or nullptr,
 // out [n, o, oh, ow], all overwritten outputs; see conv2d in lib/kernels/names.ts.
 template <typename T>
