@@ -52,8 +52,8 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
   readonly options: O;
   /** Per-parameter state, created at a parameter's first update. */
   protected readonly state: (S | null)[];
-  /** Per-parameter scratch buffers (never saved). Slot 0 is the effective gradient (`gradient()`). */
-  private readonly scratch: FloatArray[][];
+  /** Per-parameter scratch for the effective gradient (`gradient()`), allocated once, never saved. */
+  private readonly scratch: (FloatArray | undefined)[];
 
   /**
    * @param name  the class name used in error messages.
@@ -82,7 +82,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
     this.options = resolveOptions(name, specs, options);
     this.validate(this.options);
     this.state = list.map(() => null);
-    this.scratch = list.map(() => []);
+    this.scratch = list.map(() => undefined);
   }
 
   /** The learning rate (what schedulers change). */
@@ -186,24 +186,15 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
    */
   protected abstract update(i: number, param: FloatArray, grad: FloatArray, state: S): void;
 
-  /** A scratch buffer `slot` (1, 2, ...) for the i-th parameter, allocated once. */
-  protected buffer(i: number, slot: number, like: FloatArray): FloatArray {
-    const bufs = this.scratch[i];
-    let b = bufs[slot];
-    if (b === undefined || b.length !== like.length || b.constructor !== like.constructor) {
-      b = bufs[slot] = zerosLike(like);
-    }
-    return b;
-  }
-
   /**
    * The gradient the rule works with: `grad + weightDecay * param` (L2 penalty, PyTorch's `grad.add(param,
    * alpha=weight_decay)`), negated first when maximizing. Returns `grad` itself when there is nothing to add;
-   * otherwise writes into scratch slot 0, so `p.grad` is left as backward made it.
+   * otherwise writes into the parameter's scratch array, so `p.grad` is left as backward made it.
    */
   protected gradient(i: number, param: FloatArray, grad: FloatArray, weightDecay: number, maximize: boolean): FloatArray {
     if (weightDecay === 0 && !maximize) return grad;
-    const g = this.buffer(i, 0, grad);
+    let g = this.scratch[i];
+    if (g === undefined || g.length !== grad.length || g.constructor !== grad.constructor) g = this.scratch[i] = zerosLike(grad);
     kernels.axpby(maximize ? -1 : 1, grad, weightDecay, param, g);
     return g;
   }

@@ -7,12 +7,9 @@
 
 namespace vg {
 
-namespace {
-
-// im2col of one image into rows of length `ld` (ld = oh*ow for one image; n*oh*ow for image i of a batch).
+// im2col of one image into [c*kh*kw, oh*ow].
 template <typename T>
-void im2colRows(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out,
-                size_t ld) {
+void im2col(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out) {
   const int64_t oh = convOutSize(h, kh, stride, pad);
   const int64_t ow = convOutSize(w, kw, stride, pad);
   const int64_t H = static_cast<int64_t>(h), W = static_cast<int64_t>(w), P = static_cast<int64_t>(pad);
@@ -22,7 +19,7 @@ void im2colRows(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, 
     const T* xc = x + ch * h * w;
     for (size_t ky = 0; ky < kh; ky++) {
       for (size_t kx = 0; kx < kw; kx++, row++) {
-        T* o = out + row * ld;
+        T* o = out + row * static_cast<size_t>(oh * ow);
         for (int64_t oy = 0; oy < oh; oy++, o += ow) {
           const int64_t iy = oy * S - P + static_cast<int64_t>(ky);
           if (iy < 0 || iy >= H) {
@@ -45,10 +42,9 @@ void im2colRows(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, 
   }
 }
 
-// col2im from rows of length `ld` into one image (the adjoint of im2colRows).
+// col2im of [c*kh*kw, oh*ow] columns accumulated into one image (the adjoint of im2col).
 template <typename T>
-void col2imRows(const T* cols, size_t ld, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride,
-                size_t pad, T* out) {
+void col2im(const T* cols, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out) {
   const int64_t oh = convOutSize(h, kh, stride, pad);
   const int64_t ow = convOutSize(w, kw, stride, pad);
   const int64_t H = static_cast<int64_t>(h), W = static_cast<int64_t>(w), P = static_cast<int64_t>(pad);
@@ -58,7 +54,7 @@ void col2imRows(const T* cols, size_t ld, size_t c, size_t h, size_t w, size_t k
     T* oc = out + ch * h * w;
     for (size_t ky = 0; ky < kh; ky++) {
       for (size_t kx = 0; kx < kw; kx++, row++) {
-        const T* src = cols + row * ld;
+        const T* src = cols + row * static_cast<size_t>(oh * ow);
         for (int64_t oy = 0; oy < oh; oy++, src += ow) {
           const int64_t iy = oy * S - P + static_cast<int64_t>(ky);
           if (iy < 0 || iy >= H) continue;
@@ -79,24 +75,14 @@ void col2imRows(const T* cols, size_t ld, size_t c, size_t h, size_t w, size_t k
   }
 }
 
+namespace {
+
 // Items per pool part: enough that a part copies at least ~32k values (less is not worth a hand-off).
 inline size_t imagesPerPart(size_t valuesPerItem) {
   return std::max<size_t>(1, kElementGrain / std::max<size_t>(1, valuesPerItem));
 }
 
 }  // namespace
-
-template <typename T>
-void im2col(const T* x, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out) {
-  const size_t l = static_cast<size_t>(convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
-  im2colRows(x, c, h, w, kh, kw, stride, pad, out, l);
-}
-
-template <typename T>
-void col2im(const T* cols, size_t c, size_t h, size_t w, size_t kh, size_t kw, size_t stride, size_t pad, T* out) {
-  const size_t l = static_cast<size_t>(convOutSize(h, kh, stride, pad) * convOutSize(w, kw, stride, pad));
-  col2imRows(cols, l, c, h, w, kh, kw, stride, pad, out);
-}
 
 template <typename T>
 void maxPool2dPart(const T* x, size_t planes, size_t h, size_t w, size_t k, size_t stride, T* out, int32_t* argmax) {

@@ -19,10 +19,10 @@ export function im2col(
   pad: number,
   out: FloatArray,
 ): void {
-  im2colAt(x, 0, c, h, w, kh, kw, stride, pad, out, 0, positions(h, w, kh, kw, stride, pad));
+  im2colAt(x, 0, c, h, w, kh, kw, stride, pad, out);
 }
 
-/** im2col of the image at `x[x0...]` into rows of length `ld` of `out`, starting at `out[o0]`. */
+/** im2col of the image at `x[x0...]` into `out` (`[c*kh*kw, oh*ow]`). */
 function im2colAt(
   x: FloatArray,
   x0: number,
@@ -34,18 +34,15 @@ function im2colAt(
   stride: number,
   pad: number,
   out: FloatArray,
-  o0: number,
-  ld: number,
 ): void {
   const oh = convOutputSize(h, kh, stride, pad);
   const ow = convOutputSize(w, kw, stride, pad);
-  const plane = ld;
   let row = 0;
   for (let ch = 0; ch < c; ch++) {
     const xc = x0 + ch * h * w;
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++, row++) {
-        const ob = o0 + row * plane;
+        const ob = row * oh * ow;
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * stride - pad + ky;
           const o = ob + oy * ow;
@@ -75,14 +72,12 @@ export function col2im(
   pad: number,
   out: FloatArray,
 ): void {
-  col2imAt(cols, 0, positions(h, w, kh, kw, stride, pad), c, h, w, kh, kw, stride, pad, out, 0);
+  col2imAt(cols, c, h, w, kh, kw, stride, pad, out, 0);
 }
 
-/** col2im from rows of length `ld` of `cols` (starting at `cols[c0]`) into the image at `out[x0...]`. */
+/** col2im of `cols` (`[c*kh*kw, oh*ow]`) accumulated into the image at `out[x0...]`. */
 function col2imAt(
   cols: FloatArray,
-  c0: number,
-  ld: number,
   c: number,
   h: number,
   w: number,
@@ -100,7 +95,7 @@ function col2imAt(
     const xc = x0 + ch * h * w;
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++, row++) {
-        const cb = c0 + row * ld;
+        const cb = row * oh * ow;
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * stride - pad + ky;
           if (iy < 0 || iy >= h) continue;
@@ -171,7 +166,6 @@ export function maxPool2dBackward(
   }
 }
 
-
 // Scratch columns for the conv2d kernels, reused across calls (kernels are synchronous and never re-entered;
 // each worker thread has its own copy of this module). Grows to the largest image seen.
 const scratchCols: { f32: Float32Array; f64: Float64Array } = { f32: new Float32Array(0), f64: new Float64Array(0) };
@@ -198,7 +192,7 @@ export function conv2d(
   const image = c * h * w;
   const cols = colsScratch(x, k * l);
   for (let i = 0; i < n; i++) {
-    im2colAt(x, i * image, c, h, w, kh, kw, stride, pad, cols, 0, l);
+    im2colAt(x, i * image, c, h, w, kh, kw, stride, pad, cols);
     const y = out.subarray(i * o * l, (i + 1) * o * l);
     if (bias !== null) for (let p = 0; p < o; p++) y.fill(bias[p], p * l, (p + 1) * l);
     gemm(false, false, o, l, k, 1, weight, cols, bias !== null ? 1 : 0, y);
@@ -216,7 +210,7 @@ export function conv2dBackwardWeight(
   const cols = colsScratch(x, k * l);
   if (n === 0) gw.fill(0);
   for (let i = 0; i < n; i++) {
-    im2colAt(x, i * image, c, h, w, kh, kw, stride, pad, cols, 0, l);
+    im2colAt(x, i * image, c, h, w, kh, kw, stride, pad, cols);
     gemm(false, true, o, k, l, 1, g.subarray(i * o * l, (i + 1) * o * l), cols, i === 0 ? 0 : 1, gw);
   }
 }
@@ -233,6 +227,6 @@ export function conv2dBackwardInput(
   gx.fill(0);
   for (let i = 0; i < n; i++) {
     gemm(true, false, k, l, o, 1, weight, g.subarray(i * o * l, (i + 1) * o * l), 0, gcols);
-    col2imAt(gcols, 0, l, c, h, w, kh, kw, stride, pad, gx, i * image);
+    col2imAt(gcols, c, h, w, kh, kw, stride, pad, gx, i * image);
   }
 }
