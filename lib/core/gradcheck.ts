@@ -25,10 +25,23 @@ export interface GradcheckOptions {
 
 export interface GradcheckResult {
   ok: boolean;
-  /** The worst relative error `|analytic - numeric| / (max(|analytic|, |numeric|) + 1e-6)` over all entries. */
+  /**
+   * The worst relative error `|analytic - numeric| / (max(|analytic|, |numeric|) + 1e-6)` over all entries;
+   * Infinity when any analytic or numeric gradient is NaN or infinite (then `ok` is false).
+   */
   maxRelError: number;
   /** Where the worst error is: which input, which flat index, and both values. */
   worst: { input: number; index: number; analytic: number; numeric: number } | null;
+}
+
+/**
+ * `|analytic - numeric| / (max(|analytic|, |numeric|) + 1e-6)`, or Infinity when either is NaN or infinite:
+ * a gradient that is not a finite number cannot be checked, so it fails (never NaN, which every comparison
+ * would let through).
+ */
+function relativeError(analytic: number, numeric: number): number {
+  if (!Number.isFinite(analytic) || !Number.isFinite(numeric)) return Infinity;
+  return Math.abs(analytic - numeric) / (Math.max(Math.abs(analytic), Math.abs(numeric)) + 1e-6);
 }
 
 export function gradcheck(
@@ -73,7 +86,7 @@ export function gradcheck(
       data[i] = saved;
       const numeric = (plus - minus) / (2 * eps);
       const a = analytic[k][i];
-      const err = Math.abs(a - numeric) / (Math.max(Math.abs(a), Math.abs(numeric)) + 1e-6);
+      const err = relativeError(a, numeric);
       if (worst === null || err > maxRelError) {
         maxRelError = err;
         worst = { input: k, index: i, analytic: a, numeric };

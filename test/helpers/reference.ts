@@ -42,21 +42,39 @@ export function toArray(t: RefTensor, dtype: DType = 'float64'): NDArray {
   return new NDArray(data, t.shape);
 }
 
-/** Asserts two arrays have the same shape and agree elementwise to a relative-plus-absolute tolerance. */
+/**
+ * The error of one element against its reference: relative-plus-absolute, `|a - e| / (|e| + 1)`. Equal values
+ * (the same infinity, or NaN where the reference is NaN) are 0; NaN against a number, a number against NaN, or
+ * an infinity against anything else is Infinity, so no comparison can pass over it.
+ */
+export function elementError(actual: number, expected: number): number {
+  if (actual === expected || (Number.isNaN(actual) && Number.isNaN(expected))) return 0;
+  if (!Number.isFinite(actual) || !Number.isFinite(expected)) return Infinity;
+  return Math.abs(actual - expected) / (Math.abs(expected) + 1);
+}
+
+/**
+ * Asserts two arrays have the same shape and agree elementwise to a relative-plus-absolute tolerance
+ * (`elementError`). Reports the first element with the largest error.
+ */
 export function expectClose(actual: NDArray, expected: RefTensor | NDArray, tol = 1e-9, what = 'value'): void {
   const eshape = expected instanceof NDArray ? [...expected.shape] : expected.shape;
-  const edata = expected instanceof NDArray ? expected.data : expected.data;
+  const edata = expected.data;
   expect([...actual.shape]).toEqual(eshape);
+  if (actual.size !== edata.length) {
+    throw new Error(`${what}: ${actual.size} values, but the reference has ${edata.length}`);
+  }
   let worst = 0;
   let where = -1;
   for (let i = 0; i < actual.size; i++) {
-    const err = Math.abs(actual.data[i] - edata[i]) / (Math.abs(edata[i]) + 1);
-    if (!(err <= worst) ) {
+    const err = elementError(actual.data[i], edata[i]);
+    // NOTE: elementError never returns NaN, so `>` sees every larger error (a NaN error once slipped past `<=`).
+    if (err > worst) {
       worst = err;
       where = i;
     }
   }
-  if (!(worst <= tol)) {
+  if (worst > tol) {
     throw new Error(`${what}: worst error ${worst} at index ${where}: got ${actual.data[where]}, expected ${edata[where]}`);
   }
 }
