@@ -9,6 +9,8 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 
 #include "vugrad/blas.h"
@@ -68,6 +70,7 @@ IntArg intArg(const Info& info, size_t i, const char* kernel, const char* name) 
   void* data;
   typedArrayInfo(info, i, kernel, name, &type, &a.length, &data);
   if (type != napi_int32_array) failType(info, kernel, std::string("'") + name + "' must be an Int32Array");
+  if (a.length > 0 && data == nullptr) fail(info, kernel, std::string("'") + name + "' has no data (detached?)");
   a.data = static_cast<int32_t*>(data);
   return a;
 }
@@ -104,14 +107,39 @@ void sameDType(const Info& info, const char* kernel, const FloatArg& a, const Fl
   if (a.dtype != b.dtype) failType(info, kernel, std::string("'") + name + "' has a different dtype than the first array");
 }
 
-void checkIndices(const Info& info, const char* kernel, const char* name, const IntArg& idx, size_t bound) {
-  for (size_t i = 0; i < idx.length; i++) {
-    const int32_t v = idx.data[i];
-    if (v < 0 || static_cast<size_t>(v) >= bound)
-      fail(info, kernel, std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(v) +
-                             " is out of range [0, " + std::to_string(bound) + ")");
+// The indices a kernel reads, in memory this call owns, each one checked against `bound`.
+// NOTE: the caller's Int32Array may be a view of a SharedArrayBuffer that another thread rewrites while this
+// call runs. Checking it in place and then letting the kernel read it again leaves a window in which a checked
+// index turns into an unchecked one (time of check to time of use): an out-of-bounds read or write, a SIGSEGV.
+// So the indices are copied once (one memcpy, no value is read twice), the copy is checked, and the kernel
+// reads only the copy. Small arrays (a batch of labels) stay on the stack.
+class CheckedIndices {
+ public:
+  CheckedIndices(const Info& info, const char* kernel, const char* name, const IntArg& idx, size_t bound) {
+    int32_t* dst = small_;
+    if (idx.length > kSmall) {
+      heap_.reset(new int32_t[idx.length]);
+      dst = heap_.get();
+    }
+    if (idx.length > 0) std::memcpy(dst, idx.data, idx.length * sizeof(int32_t));
+    for (size_t i = 0; i < idx.length; i++) {
+      const int32_t v = dst[i];
+      if (v < 0 || static_cast<size_t>(v) >= bound)
+        fail(info, kernel, std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(v) +
+                               " is out of range [0, " + std::to_string(bound) + ")");
+    }
+    data_ = dst;
   }
-}
+  CheckedIndices(const CheckedIndices&) = delete;
+  CheckedIndices& operator=(const CheckedIndices&) = delete;
+  const int32_t* data() const { return data_; }
+
+ private:
+  static constexpr size_t kSmall = 256;
+  int32_t small_[kSmall];
+  std::unique_ptr<int32_t[]> heap_;
+  const int32_t* data_ = nullptr;
+};
 
 template <typename T>
 T* ptr(const FloatArg& a) {
@@ -504,10 +532,10 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "g", g.length, product(info, K, {outer, inner}));
     expectLength(info, K, "idx", idx.length, g.length);
     expectLength(info, K, "out", out.length, product(info, K, {outer, n, inner}));
-    checkIndices(info, K, "idx", idx, n);
+    const CheckedIndices safe(info, K, "idx", idx, n);
     byDType(g.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      vg::scatterAxis<T>(ptr<T>(g), idx.data, outer, n, inner, ptr<T>(out));
+      vg::scatterAxis<T>(ptr<T>(g), safe.data(), outer, n, inner, ptr<T>(out));
       return 0;
     });
     return info.Env().Undefined();
@@ -524,10 +552,10 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "x", x.length, product(info, K, {rows, cols}));
     expectLength(info, K, "idx", idx.length, rows);
     expectLength(info, K, "out", out.length, rows);
-    checkIndices(info, K, "idx", idx, cols);
+    const CheckedIndices safe(info, K, "idx", idx, cols);
     byDType(x.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      vg::gather<T>(ptr<T>(x), rows, cols, idx.data, ptr<T>(out));
+      vg::gather<T>(ptr<T>(x), rows, cols, safe.data(), ptr<T>(out));
       return 0;
     });
     return info.Env().Undefined();
@@ -607,10 +635,10 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "targets", t.length, rows);
     expectLength(info, K, "losses", losses.length, rows);
     expectLength(info, K, "probs", probs.length, x.length);
-    checkIndices(info, K, "targets", t, cols);
+    const CheckedIndices safe(info, K, "targets", t, cols);
     byDType(x.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      vg::crossEntropy<T>(ptr<T>(x), rows, cols, t.data, ptr<T>(losses), ptr<T>(probs));
+      vg::crossEntropy<T>(ptr<T>(x), rows, cols, safe.data(), ptr<T>(losses), ptr<T>(probs));
       return 0;
     });
     return info.Env().Undefined();
@@ -630,10 +658,10 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "targets", t.length, rows);
     expectLength(info, K, "scale", scale.length, rows);
     expectLength(info, K, "out", out.length, probs.length);
-    checkIndices(info, K, "targets", t, cols);
+    const CheckedIndices safe(info, K, "targets", t, cols);
     byDType(probs.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      vg::crossEntropyBackward<T>(ptr<T>(probs), t.data, ptr<T>(scale), rows, cols, ptr<T>(out));
+      vg::crossEntropyBackward<T>(ptr<T>(probs), safe.data(), ptr<T>(scale), rows, cols, ptr<T>(out));
       return 0;
     });
     return info.Env().Undefined();
@@ -776,10 +804,10 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "g", g.length, product(info, K, {planes, oh, ow}));
     expectLength(info, K, "argmax", am.length, g.length);
     expectLength(info, K, "out", out.length, product(info, K, {planes, h, w}));
-    checkIndices(info, K, "argmax", am, h * w);
+    const CheckedIndices safe(info, K, "argmax", am, product(info, K, {h, w}));
     byDType(g.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      vg::maxPool2dBackward<T>(ptr<T>(g), am.data, planes, h, w, oh, ow, ptr<T>(out));
+      vg::maxPool2dBackward<T>(ptr<T>(g), safe.data(), planes, h, w, oh, ow, ptr<T>(out));
       return 0;
     });
     return info.Env().Undefined();

@@ -2,6 +2,7 @@
 import type { FloatArray } from '../../core/ndarray';
 import { convOutputSize } from '../names';
 import { gemm } from './gemm';
+import { indexAt } from './indices';
 
 /** Output positions L of a kh x kw window over an h x w image: the columns of its im2col matrix. */
 function positions(h: number, w: number, kh: number, kw: number, stride: number, pad: number): number {
@@ -159,10 +160,11 @@ export function maxPool2dBackward(
   out: FloatArray,
 ): void {
   const plane = oh * ow;
+  const hw = h * w;
   for (let p = 0; p < planes; p++) {
     const gb = p * plane;
-    const xb = p * h * w;
-    for (let o = 0; o < plane; o++) out[xb + argmax[gb + o]] += g[gb + o];
+    const xb = p * hw;
+    for (let o = 0; o < plane; o++) out[xb + indexAt('maxPool2dBackward', 'argmax', argmax, gb + o, hw)] += g[gb + o];
   }
 }
 

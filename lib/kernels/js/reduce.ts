@@ -1,5 +1,6 @@
 /** Reductions, broadcasts, gathers and scatters along an axis, and the row-wise softmax family. */
 import type { FloatArray } from '../../core/ndarray';
+import { indexAt } from './indices';
 
 export function sumAll(x: FloatArray): number {
   let s = 0;
@@ -56,13 +57,13 @@ export function scatterAxis(g: FloatArray, idx: Int32Array, outer: number, n: nu
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const k = o * inner + i;
-      out[(o * n + idx[k]) * inner + i] += g[k];
+      out[(o * n + indexAt('scatterAxis', 'idx', idx, k, n)) * inner + i] += g[k];
     }
   }
 }
 
 export function gather(x: FloatArray, rows: number, cols: number, idx: Int32Array, out: FloatArray): void {
-  for (let r = 0; r < rows; r++) out[r] = x[r * cols + idx[r]];
+  for (let r = 0; r < rows; r++) out[r] = x[r * cols + indexAt('gather', 'idx', idx, r, cols)];
 }
 
 export function transpose(x: FloatArray, rows: number, cols: number, out: FloatArray): void {
@@ -145,7 +146,7 @@ export function crossEntropy(
     }
     const inv = 1 / s;
     for (let c = 0; c < cols; c++) probs[base + c] *= inv;
-    losses[r] = m + Math.log(s) - x[base + targets[r]];
+    losses[r] = m + Math.log(s) - x[base + indexAt('crossEntropy', 'targets', targets, r, cols)];
   }
 }
 
@@ -160,7 +161,8 @@ export function crossEntropyBackward(
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     const s = scale[r];
+    const t = indexAt('crossEntropyBackward', 'targets', targets, r, cols);
     for (let c = 0; c < cols; c++) out[base + c] = s * probs[base + c];
-    out[base + targets[r]] -= s;
+    out[base + t] -= s;
   }
 }
