@@ -35,6 +35,9 @@ export class TensorNode {
   // NOTE: zeroGrad only marks the gradient stale; it is zeroed when read (`grad`), or replaced by the next
   // backward's gradient (no fill and no add). Saves two passes over every parameter per batch.
   private _gradStale = false;
+  // NOTE: set by clear() on every node whose source it cut. Such a node looks like a leaf, so backward from it
+  // (or through it) would silently stop there and leave the parameters' gradients at zero: we refuse instead.
+  private _cleared = false;
 
   constructor(value: NDArray, options: TensorNodeOptions = {}) {
     if (!(value instanceof NDArray)) throw new TypeError('TensorNode: value must be an NDArray (use NDArray.from)');
@@ -69,6 +72,14 @@ export class TensorNode {
     this._gradStale = false;
   }
 
+  /**
+   * True when `clear()` cut this node from the op that computed it: its value is still there, but backward
+   * cannot pass through it any more.
+   */
+  get cleared(): boolean {
+    return this._cleared;
+  }
+
   /** True when backward has stored a gradient here (or `grad` was read) since the last zeroGrad. */
   get hasGrad(): boolean {
     return this._grad !== null;
@@ -96,8 +107,12 @@ export class TensorNode {
    * Backpropagates from this node: fills `grad` of every node it depends on that requires a gradient.
    * Without an argument the node must hold a single value (a loss); otherwise pass the gradient of the
    * output. Gradients accumulate across calls until `zeroGrad()`, as in PyTorch.
+   *
+   * Throws when the graph was cut by `clear()` (here or anywhere behind this node): the gradients would be
+   * zeros, silently. PyTorch says the same when backward runs twice through a freed graph.
    */
   backward(gradOutput?: NDArray): void {
+    if (this._cleared) throw new Error(clearedMessage('backward', this, this));
     let seed: NDArray;
     if (gradOutput === undefined) {
       if (this.value.size !== 1) {
@@ -121,6 +136,7 @@ export class TensorNode {
     if (!this.requiresGrad) return;
 
     const order = topologicalOrder(this);
+    for (const node of order) if (node._cleared) throw new Error(clearedMessage('backward', this, node));
     // Arrays handed to a node by backward in this pass: a grad array an op returns twice (Add returns G for
     // both inputs) must be copied rather than shared, so each node owns its grad.
     const owned = new Set<FloatArray>([seed.data]);
@@ -140,9 +156,15 @@ export class TensorNode {
     }
   }
 
-  /** Resets to zero the gradient of this node and of every node behind it (each visited once). */
+  /**
+   * Resets to zero the gradient of this node and of every node behind it (each visited once). Throws when
+   * `clear()` cut the graph (the parameters behind the cut would keep their gradients): zero the parameters
+   * themselves then (`optimizer.zeroGrad()`, `module.zeroGrad()`).
+   */
   zeroGrad(): void {
-    for (const node of reachable(this)) node.resetGrad();
+    const nodes = reachable(this);
+    for (const node of nodes) if (node._cleared) throw new Error(clearedMessage('zeroGrad', this, node));
+    for (const node of nodes) node.resetGrad();
   }
 
   /**
@@ -156,7 +178,8 @@ export class TensorNode {
 
   /**
    * Cuts the graph behind this node so that the intermediate values can be garbage-collected (the course's
-   * `clear()`). Leaves (parameters) keep their values and gradients.
+   * `clear()`). Leaves (parameters) keep their values and gradients. Every node it cuts keeps its value and
+   * is marked `cleared`: `backward` and `zeroGrad` through it throw rather than give zero gradients.
    */
   clear(): void {
     for (const node of reachable(this)) {
@@ -166,6 +189,7 @@ export class TensorNode {
         source.outputs = [];
         source.context = { needsInputGrad: [] };
         node.source = null;
+        node._cleared = true;
       }
     }
   }
@@ -175,6 +199,16 @@ export class TensorNode {
     const from = this.source ? `, source=${this.source.op.name}` : '';
     return `TensorNode${label}(shape=${shapeString(this.value.shape)}, dtype=${this.value.dtype}${from})`;
   }
+}
+
+/** The error for using a graph that `clear()` cut: which node, and what to do instead. */
+function clearedMessage(what: string, root: TensorNode, cut: TensorNode): string {
+  const where = cut === root ? `${root}` : `${root}: it depends on ${cut}, which`;
+  return (
+    `${what}: ${where} was cut from its graph by clear(), so ${what} cannot reach the parameters behind it ` +
+    `(their gradients would silently stay zero). Compute the loss again with a new forward pass` +
+    (what === 'backward' ? ', and call backward() before clear()' : ', or zero the parameters themselves (optimizer.zeroGrad())')
+  );
 }
 
 /**

@@ -15,11 +15,21 @@ function quote(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/**
+ * The graph behind `root` as DOT. Each tensor, op and edge appears once; an input an op uses more than once
+ * (`x.mul(x)`) gets one edge labelled with the count. `names` labels tensors (a model's parameter names).
+ * Throws for a graph that `clear()` cut, which would be drawn as the root alone.
+ */
 export function graphToDot(root: TensorNode, options: { names?: Map<TensorNode, string> } = {}): string {
+  if (root.cleared) {
+    throw new Error(`graphToDot: ${root} was cut from its graph by clear(); draw the graph before clearing it`);
+  }
   const tensorIds = new Map<TensorNode, string>();
   const opIds = new Map<OpNode, string>();
   const lines = ['digraph vugrad {', '  rankdir=BT;', '  node [fontname="DejaVu Sans", fontsize=10];'];
-  const todo: TensorNode[] = [root];
+  // NOTE: tensorId() queues each tensor the first time it names it, the root included; queueing the root here
+  // as well drew its incoming edge (CrossEntropy -> loss) twice.
+  const todo: TensorNode[] = [];
   const tensorId = (t: TensorNode): string => {
     let id = tensorIds.get(t);
     if (!id) {
@@ -43,8 +53,13 @@ export function graphToDot(root: TensorNode, options: { names?: Map<TensorNode, 
       opId = `o${opIds.size}`;
       opIds.set(src, opId);
       lines.push(`  ${opId} [shape=box, style="rounded,filled", fillcolor="#fde9c8", label=${quote(src.op.name)}];`);
-      for (const input of src.inputs) lines.push(`  ${tensorId(input)} -> ${opId};`);
+      const uses = new Map<TensorNode, number>();
+      for (const input of src.inputs) uses.set(input, (uses.get(input) ?? 0) + 1);
+      for (const [input, count] of uses) {
+        lines.push(`  ${tensorId(input)} -> ${opId}${count > 1 ? ` [label="x${count}"]` : ''};`);
+      }
     }
+    // Each tensor is dequeued once, so this edge (op -> the tensor it made) is written once.
     lines.push(`  ${opId} -> ${tensorId(t)};`);
   }
   lines.push('}');

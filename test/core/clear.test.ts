@@ -1,0 +1,51 @@
+/** clear() cuts a finished graph; using the cut graph for gradients must fail loudly, not give zeros. */
+import { NDArray } from '../../lib/core/ndarray';
+import { TensorNode } from '../../lib/core/tensor-node';
+import '../../lib/ops/tensor-methods';
+
+const param = (values: number[]): TensorNode => new TensorNode(NDArray.from(values, 'float64'), { name: 'w' });
+
+describe('a graph cut by clear()', () => {
+  test('backward on the cleared loss throws instead of leaving zero gradients', () => {
+    const w = param([1, 2]);
+    const loss = w.mul(w).sum();
+    loss.clear();
+    expect(loss.cleared).toBe(true);
+    expect(w.cleared).toBe(false);
+    expect(() => loss.backward()).toThrow(/backward: .*cut from its graph by clear\(\).*new forward pass/);
+    expect(w.hasGrad).toBe(false);
+  });
+
+  test('backward through a cleared intermediate throws, naming it, and changes no gradient', () => {
+    const w = param([1, 2]);
+    const h = w.mul(3);
+    h.sum().clear(); // cuts h too
+    const again = h.mul(2).sum();
+    expect(() => again.backward()).toThrow(/depends on TensorNode\(shape=\[2\].*cut from its graph by clear\(\)/);
+    expect(w.hasGrad).toBe(false);
+    expect(again.hasGrad).toBe(false);
+  });
+
+  test('zeroGrad through a cut graph throws (the parameters behind it would keep their gradients)', () => {
+    const w = param([1, 2]);
+    const loss = w.mul(w).sum();
+    loss.backward();
+    loss.clear();
+    expect(() => loss.zeroGrad()).toThrow(/zeroGrad: .*clear\(\).*optimizer\.zeroGrad/);
+    expect(Array.from(w.grad.data)).toEqual([2, 4]);
+    w.zeroGrad(); // a parameter is a leaf: zeroing it directly still works
+    expect(Array.from(w.grad.data)).toEqual([0, 0]);
+  });
+
+  test('values stay readable, and a fresh forward through the same parameters trains as before', () => {
+    const w = param([1, 2]);
+    const loss = w.mul(w).sum();
+    loss.backward();
+    loss.clear();
+    expect(loss.item()).toBe(5);
+    w.zeroGrad();
+    const next = w.mul(w).sum();
+    next.backward();
+    expect(Array.from(w.grad.data)).toEqual([2, 4]);
+  });
+});
