@@ -8,8 +8,9 @@ import * as path from 'node:path';
 import { loadDataset } from '../data/load-dataset';
 import type { DatasetSplits } from '../data/dataset';
 import { chartRow, svgToPng } from '../report/plot';
-import { resolveConfig, type RunConfig, type TrainFlags } from './config';
-import { dataOptions, runTraining, type RunResult } from './run';
+import { resolveConfig, type RunConfig, type TrainFlags } from '../train/config';
+import { dataOptions } from '../train/recipe';
+import { runTraining, type RunResult } from './run';
 
 export interface ExperimentRun {
   label: string;

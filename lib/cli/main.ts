@@ -19,9 +19,10 @@ import { loadModel, loadSafetensors } from '../io';
 import { evaluate } from '../train/fit';
 import { backendInfo, setNumThreads } from '../kernels';
 import { dotToSvg, graphToDot } from '../report/graph-dot';
-import { ACTIVATIONS, ConfigError, INITS, LOSSES, MODELS, resolveConfig, type RunConfig, type TrainFlags } from './config';
+import { ACTIVATIONS, ConfigError, INITS, LOSSES, MODELS, resolveConfig, type RunConfig, type TrainFlags } from '../train/config';
 import { EXPERIMENTS, runExperiment } from './experiments';
-import { buildLoss, buildModel, dataOptions, runTraining } from './run';
+import { buildLoss, buildModel, dataOptions, lossReduction } from '../train/recipe';
+import { runTraining } from './run';
 import { OPTIMIZER_NAMES } from '../optim';
 import { DATASET_NAMES } from '../data/load-dataset';
 
@@ -82,7 +83,7 @@ async function evaluateCommand(modelPath: string, flags: { data?: string; final?
   const model = buildModel(config, data.train);
   loadModel(model, modelPath);
   const split = heldOut(data);
-  const r = await evaluate(model, split, { loss: buildLoss(config), lossReduction: config.loss === 'ce' ? config.reduction : 'mean' });
+  const r = await evaluate(model, split, { loss: buildLoss(config), lossReduction: lossReduction(config) });
   console.log(`${split.name}: accuracy ${(r.accuracy * 100).toFixed(2)}%, loss ${r.loss.toFixed(4)} (${split.y.length} samples)`);
 }
 

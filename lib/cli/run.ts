@@ -1,22 +1,23 @@
 /**
- * One training run from a RunConfig: load the data, build the model, loss and optimizer, train with a
- * progress display, and (with `out`) write metrics, plots, the configuration and the model.
- * The `train` command and every experiment go through here.
+ * One training run from the command line: the recipe (`trainFromConfig`) with a progress display and a line
+ * per epoch, then (with `out`) metrics, plots, the configuration and the model on disk. The `train` command
+ * and every experiment go through here; the recipe itself lives in lib/train.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { manualSeed } from '../core/random';
-import { heldOut, type Dataset, type DatasetSplits } from '../data/dataset';
-import { loadDataset } from '../data/load-dataset';
-import { LeNet, MLP, lossByName, type Module } from '../nn';
+import type { DatasetSplits } from '../data/dataset';
 import { saveModel } from '../io';
-import { createOptimizer } from '../optim';
-import { fit, type EpochMetrics, type LossFn } from '../train/fit';
+import type { Module } from '../nn';
+import type { EpochMetrics } from '../train/fit';
+import { trainFromConfig } from '../train/recipe';
 import { chartRow, svgToPng } from '../report/plot';
-import { crossEntropy } from '../ops/functions';
-import type { RunConfig } from './config';
+import type { RunConfig } from '../train/config';
 
+// The recipe's builders used to live here: re-exported for code that imports them from the CLI.
+export { buildLoss, buildModel, dataOptions, optimizerOptions } from '../train/recipe';
+
+/** A finished command-line run. */
 export interface RunResult {
   config: RunConfig;
   history: EpochMetrics[];
@@ -25,6 +26,7 @@ export interface RunResult {
   heldOutName: 'val' | 'test';
 }
 
+/** Where a run's output goes, and what it reuses. */
 export interface RunIO {
   /** Where progress and per-epoch lines go (default: stdout). */
   log?: (line: string) => void;
@@ -35,70 +37,21 @@ export interface RunIO {
   signal?: AbortSignal;
 }
 
-export function dataOptions(config: RunConfig) {
-  return {
-    dir: config.data,
-    final: config.final,
-    raw: config.raw,
-    limit: config.limit,
-    seed: config.seed,
-    flatten: config.model === 'mlp',
-    normalize: config.normalize,
-  };
-}
-
-export function buildModel(config: RunConfig, train: Dataset): Module {
-  const shape = train.x.shape.slice(1);
-  if (config.model === 'lenet') {
-    if (shape.length !== 3) throw new Error(`lenet needs images [C, H, W]; ${train.name} has samples of shape [${shape.join(',')}]`);
-    return new LeNet({ inChannels: shape[0], numClasses: train.numClasses, imageSize: shape[1] });
-  }
-  const inputSize = shape.reduce((a, b) => a * b, 1);
-  return new MLP({
-    inputSize,
-    hiddenSizes: config.hidden,
-    outputSize: train.numClasses,
-    activation: config.activation,
-    init: config.init,
-  });
-}
-
-export function buildLoss(config: RunConfig): LossFn {
-  if (config.loss === 'ce') {
-    const reduction = config.reduction;
-    return (logits, targets) => crossEntropy(logits, targets, { reduction });
-  }
-  return lossByName(config.loss);
-}
-
-export function optimizerOptions(config: RunConfig): Record<string, number> {
-  const opts: Record<string, number> = { lr: config.lr };
-  if (config.optimizer === 'sgd' && config.momentum > 0) opts.momentum = config.momentum;
-  return opts;
-}
-
+/** Trains `config` with terminal output, and writes the run's files when `config.out` is set. */
 export async function runTraining(config: RunConfig, io: RunIO = {}): Promise<RunResult> {
   const log = io.log ?? ((line: string) => process.stdout.write(line + '\n'));
   const showBar = io.progress ?? Boolean(process.stdout.isTTY);
-  manualSeed(config.seed);
-  const data = io.data ?? (await loadDataset(config.dataset, dataOptions(config)));
-  const held = heldOut(data);
-  const heldOutName = data.val ? 'val' : 'test';
-  const model = buildModel(config, data.train);
-  const optimizer = createOptimizer(config.optimizer, model.parameters(), optimizerOptions(config));
-  const loss = buildLoss(config);
-
+  let heldOutName: 'val' | 'test' = 'val';
   let bar: SingleBar | null = null;
   let lastLine = Date.now();
   let epochStart = Date.now();
-  const history = await fit(model, { train: data.train, val: held }, {
-    optimizer,
-    loss,
-    lossReduction: config.loss === 'ce' ? config.reduction : 'mean',
-    epochs: config.epochs,
-    batchSize: config.batchSize,
-    seed: config.seed,
+  const result = await trainFromConfig(config, {
+    data: io.data,
     signal: io.signal,
+    onStart: (s) => {
+      heldOutName = s.heldOutName;
+      epochStart = Date.now();
+    },
     onBatch: (m) => {
       if (showBar) {
         if (!bar) {
@@ -129,10 +82,10 @@ export async function runTraining(config: RunConfig, io: RunIO = {}): Promise<Ru
       );
     },
   });
-  if (config.out) writeRunOutputs(config.out, { config, history, model, heldOutName });
-  return { config, history, model, heldOutName };
+  const run: RunResult = { config, history: result.history, model: result.model, heldOutName: result.heldOutName };
+  if (config.out) writeRunOutputs(config.out, run);
+  return run;
 }
-
 
 const CSV_COLUMNS: (keyof EpochMetrics)[] = ['epoch', 'trainLoss', 'trainAccuracy', 'valLoss', 'valAccuracy', 'seconds', 'samplesPerSec'];
 

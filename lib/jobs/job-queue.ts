@@ -15,7 +15,7 @@
  */
 import * as os from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import type { RunConfig } from '../cli/config';
+import type { RunConfig } from '../train/config';
 import { QueueFullError } from './errors';
 import { TrainingJob } from './job';
 import { resolveTrainingSpec, type TrainingSpec } from './spec';

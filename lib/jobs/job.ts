@@ -6,7 +6,8 @@
  *
  * Events: `start` (JobInfo), `batch` (BatchProgress, throttled), `epoch` (EpochMetrics), `done` (the job, on
  * success), `error` (TrainingError; only emitted when someone listens, so that an unobserved failure never
- * throws) and `settled` (the job, after any end: succeeded, failed or cancelled).
+ * throws), `settled` (the job, after any end: succeeded, failed or cancelled) and `interrupted` (the process
+ * is stopping; the job is not over and resumes from its checkpoint at the next start).
  *
  * @example
  * const job = new TrainingJob(resolveTrainingSpec({ dataset: 'synth', epochs: 2 }));
@@ -17,15 +18,16 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import type { RunConfig } from '../cli/config';
+import type { RunConfig } from '../train/config';
 import { NDArray } from '../core/ndarray';
 import { serializeSafetensors } from '../io';
 import type { EpochMetrics } from '../train/fit';
 import { TrainingError } from './errors';
 import type { BatchProgress, JobInfo, WorkerInput, WorkerMessage } from './protocol';
+import type { JobRecord, JobStatus } from './store';
 import { trainingWorkerFile } from './worker-file';
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type { JobStatus } from './store';
 
 export interface JobStartOptions {
   /** BLAS threads in the worker (see `setNumThreads`; process-wide in OpenBLAS). Default: leave as is. */
@@ -34,11 +36,27 @@ export interface JobStartOptions {
   progressEveryMs?: number;
   /** V8 heap limits for the worker (a runaway job then fails instead of exhausting the process). */
   resourceLimits?: ResourceLimits;
+  /** Where the worker writes a checkpoint at every epoch end (see `WorkerInput.checkpointDir`). */
+  checkpointDir?: string;
+  /** Continue from the checkpoint in `checkpointDir` when there is one. */
+  resume?: boolean;
+}
+
+/** Options of a new job. */
+export interface TrainingJobOptions {
+  /** Who submitted it (a server's token name). */
+  owner?: string;
+  /**
+   * Stores the trained model before the job is reported as succeeded (a `JobQueue` passes its store's).
+   * Without it the job keeps the model bytes in `model`.
+   */
+  saveModel?: (bytes: Buffer) => Promise<void>;
 }
 
 /** The JSON view of a job (what a server lists). */
 export interface JobSummary {
   id: string;
+  owner?: string;
   status: JobStatus;
   config: RunConfig;
   createdAt: string;
@@ -48,8 +66,12 @@ export interface JobSummary {
   progress?: BatchProgress;
   history: EpochMetrics[];
   error?: string;
-  /** True while the trained model is kept (a queue keeps only the last few finished jobs' models). */
+  /** True while the trained model is kept (a queue keeps only the last `keepModels` finished jobs' models). */
   hasModel: boolean;
+  /** How many times the job was resumed from a checkpoint after an interruption. */
+  resumed?: number;
+  /** What the store found wrong with the job at startup (a missing model file). */
+  damaged?: string;
 }
 
 export interface TrainingJobEvents {
@@ -59,13 +81,16 @@ export interface TrainingJobEvents {
   done: [TrainingJob];
   error: [TrainingError];
   settled: [TrainingJob];
+  interrupted: [TrainingJob];
 }
 
 export class TrainingJob extends EventEmitter<TrainingJobEvents> {
   readonly id: string;
   readonly config: RunConfig;
+  /** Who submitted it, when the queue records owners. */
+  readonly owner?: string;
   status: JobStatus = 'queued';
-  readonly createdAt = new Date();
+  createdAt = new Date();
   startedAt?: Date;
   finishedAt?: Date;
   /** Data shape, classes and backend, once the worker has loaded the data. */
@@ -76,20 +101,75 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
   readonly history: EpochMetrics[] = [];
   /** Why the job failed (or was cancelled). */
   error?: string;
-  /** The trained parameters as safetensors bytes (until released). */
+  /** The trained parameters as safetensors bytes (until released; a job with a store keeps them there instead). */
   model?: Buffer;
+  /** True when the trained model is in the job's store. */
+  modelStored = false;
+  /** Times resumed from a checkpoint. */
+  resumed = 0;
+  /** What the store found wrong with the job (see `JobSummary.damaged`). */
+  damaged?: string;
   /** Resolves with the job when it has ended, whatever the outcome (never rejects). */
   readonly finished: Promise<TrainingJob>;
 
   private worker?: Worker;
   private resolveFinished!: (job: TrainingJob) => void;
   private exited: Promise<void> = Promise.resolve();
+  private readonly saveModel?: (bytes: Buffer) => Promise<void>;
 
-  constructor(config: RunConfig, id: string = randomUUID()) {
+  constructor(config: RunConfig, id: string = randomUUID(), options: TrainingJobOptions = {}) {
     super();
     this.id = id;
     this.config = config;
+    this.owner = options.owner;
+    this.saveModel = options.saveModel;
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+  }
+
+  /**
+   * A job from its stored record. A job that was queued, running or interrupted comes back `queued` (the
+   * queue then resumes or fails it); an ended one comes back as it ended.
+   */
+  static fromRecord(record: JobRecord, options: Omit<TrainingJobOptions, 'owner'> = {}): TrainingJob {
+    const job = new TrainingJob(record.config, record.id, { ...options, owner: record.owner });
+    job.createdAt = new Date(record.createdAt);
+    if (record.startedAt) job.startedAt = new Date(record.startedAt);
+    if (record.finishedAt) job.finishedAt = new Date(record.finishedAt);
+    job.info = record.info;
+    job.history.push(...record.history);
+    job.error = record.error;
+    job.modelStored = record.hasModel;
+    job.resumed = record.resumed ?? 0;
+    job.damaged = record.damaged;
+    const ended = record.status === 'succeeded' || record.status === 'failed' || record.status === 'cancelled';
+    job.status = ended ? record.status : 'queued';
+    if (ended) job.resolveFinished(job);
+    return job;
+  }
+
+  /** The job as its store keeps it. */
+  toRecord(): JobRecord {
+    return {
+      version: 1,
+      id: this.id,
+      owner: this.owner,
+      config: this.config,
+      status: this.status,
+      createdAt: this.createdAt.toISOString(),
+      startedAt: this.startedAt?.toISOString(),
+      finishedAt: this.finishedAt?.toISOString(),
+      info: this.info,
+      history: this.history,
+      error: this.error,
+      hasModel: this.modelStored,
+      resumed: this.resumed || undefined,
+      damaged: this.damaged,
+    };
+  }
+
+  /** True while the trained model can be had (in memory or in the store). */
+  get hasModel(): boolean {
+    return this.model !== undefined || this.modelStored;
   }
 
   /** True once the job has succeeded, failed or been cancelled. */
@@ -97,17 +177,19 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
     return this.status === 'succeeded' || this.status === 'failed' || this.status === 'cancelled';
   }
 
-  /** Starts the worker. A job starts once. */
+  /** Starts the worker. A job starts once (a restored job once per process). */
   start(options: JobStartOptions = {}): this {
     if (this.status !== 'queued') throw new Error(`TrainingJob ${this.id}: cannot start a job that is ${this.status}`);
     this.status = 'running';
-    this.startedAt = new Date();
+    this.startedAt ??= new Date();
     const { file, entry } = trainingWorkerFile();
     const workerData: WorkerInput = {
       config: this.config,
       blasThreads: options.blasThreads,
       progressEveryMs: options.progressEveryMs ?? 200,
       entry,
+      checkpointDir: options.checkpointDir,
+      resume: options.resume,
     };
     let worker: Worker;
     try {
@@ -122,7 +204,7 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
     worker.on('error', (e) => this.finish('failed', `the training worker crashed: ${e.message}`, 'WORKER_CRASHED'));
     worker.on('exit', (code) => {
       this.worker = undefined;
-      if (!this.settled) this.finish('failed', `the training worker exited (code ${code}) before finishing`, 'WORKER_CRASHED');
+      if (!this.settled && this.status !== 'interrupted') this.finish('failed', `the training worker exited (code ${code}) before finishing`, 'WORKER_CRASHED');
     });
     return this;
   }
@@ -138,6 +220,21 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
   }
 
   /**
+   * Stops a running job because the process is stopping (SIGTERM): its worker is terminated, its status
+   * becomes `interrupted` and it emits `interrupted`; it has not ended, and a queue over the same store resumes
+   * it from its last checkpoint. Returns false when the job was not running.
+   */
+  interrupt(): boolean {
+    if (this.status !== 'running') return false;
+    this.status = 'interrupted';
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) void worker.terminate().catch(() => undefined);
+    this.emit('interrupted', this);
+    return true;
+  }
+
+  /**
    * Resolves when the job's worker thread has exited (at once for a job that never started). A job settles
    * first and its worker ends a moment later; `JobQueue` waits for this before starting the next job, so that
    * two workers never overlap on a slot (their threads and memory would).
@@ -146,14 +243,16 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
     return this.exited;
   }
 
-  /** Forgets the trained model bytes (a queue does this for all but the last few finished jobs). */
+  /** Forgets the trained model bytes (in memory, and the note that the store has them). */
   releaseModel(): void {
     this.model = undefined;
+    this.modelStored = false;
   }
 
   toJSON(): JobSummary {
     return {
       id: this.id,
+      owner: this.owner,
       status: this.status,
       config: this.config,
       createdAt: this.createdAt.toISOString(),
@@ -163,12 +262,14 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
       progress: this.progress,
       history: this.history,
       error: this.error,
-      hasModel: this.model !== undefined,
+      hasModel: this.hasModel,
+      resumed: this.resumed || undefined,
+      damaged: this.damaged,
     };
   }
 
   private onMessage(m: WorkerMessage): void {
-    if (this.settled) return;
+    if (this.status !== 'running') return;
     switch (m.type) {
       case 'started':
         this.info = m.info;
@@ -179,8 +280,14 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
         this.emit('batch', m.progress);
         break;
       case 'epoch':
+        // An epoch run again after a resume replaces its entry (and any after it), never appends a second one.
+        this.history.length = Math.min(this.history.length, m.metrics.epoch - 1);
         this.history.push(m.metrics);
         this.emit('epoch', m.metrics);
+        break;
+      case 'resumed':
+        this.history.length = 0;
+        this.history.push(...m.history);
         break;
       case 'done': {
         const tensors: Record<string, NDArray> = {};
@@ -188,8 +295,20 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
           const data = t.dtype === 'float64' ? new Float64Array(t.buffer) : new Float32Array(t.buffer);
           tensors[name] = new NDArray(data, t.shape);
         }
-        this.model = serializeSafetensors(tensors, { config: JSON.stringify(this.config), job: this.id });
-        this.finish('succeeded');
+        const bytes = serializeSafetensors(tensors, { config: JSON.stringify(this.config), job: this.id });
+        if (!this.saveModel) {
+          this.model = bytes;
+          this.finish('succeeded');
+          break;
+        }
+        // Succeeded only once the store holds the model: a crash right after must not lose it.
+        this.saveModel(bytes).then(
+          () => {
+            this.modelStored = true;
+            this.finish('succeeded');
+          },
+          (e: Error) => this.finish('failed', `training finished but the model could not be stored: ${e.message}`),
+        );
         break;
       }
       case 'cancelled':

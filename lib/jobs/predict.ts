@@ -6,8 +6,8 @@
  * const net = modelFromJob(job.config, job.info!, job.model!);
  * const { classes, probabilities } = predictRows(net, [[0.1, 0.7]], job.info!.inputShape);
  */
-import { buildModel } from '../cli/run';
-import type { RunConfig } from '../cli/config';
+import { buildModel } from '../train/recipe';
+import type { RunConfig } from '../train/config';
 import { NDArray, shapeSize } from '../core/ndarray';
 import { TensorNode } from '../core/tensor-node';
 import { parseSafetensors } from '../io';

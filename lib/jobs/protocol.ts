@@ -1,5 +1,5 @@
 /** The messages between a `TrainingJob` and its worker thread (structured-clone data only). */
-import type { RunConfig } from '../cli/config';
+import type { RunConfig } from '../train/config';
 import type { DType } from '../core/ndarray';
 import type { EpochMetrics } from '../train/fit';
 
@@ -12,6 +12,13 @@ export interface WorkerInput {
   progressEveryMs: number;
   /** For the TypeScript bootstrap: the module that runs the job. */
   entry?: string;
+  /**
+   * Where to write a checkpoint at every epoch end (lib/train's format, the one `vugrad train --resume` reads);
+   * none: no checkpoints.
+   */
+  checkpointDir?: string;
+  /** Continue from the checkpoint in `checkpointDir` when there is one (else start from the beginning). */
+  resume?: boolean;
 }
 
 /** A throttled batch report: the batch's loss and accuracy and the epoch's throughput so far. */
@@ -51,6 +58,8 @@ export type WorkerMessage =
   | { type: 'started'; info: JobInfo }
   | { type: 'batch'; progress: BatchProgress }
   | { type: 'epoch'; metrics: EpochMetrics }
+  /** Training continues from a checkpoint: the epochs it already holds (they replace the job's history). */
+  | { type: 'resumed'; epoch: number; history: EpochMetrics[] }
   | { type: 'done'; history: EpochMetrics[]; state: Record<string, TransferredTensor> }
   | { type: 'cancelled' }
   | { type: 'error'; message: string };

@@ -6,7 +6,7 @@
  * @example
  * const config = resolveTrainingSpec({ dataset: 'mnist', hidden: [128], lr: 0.001, epochs: 2, limit: 5000 });
  */
-import { resolveConfig, ConfigError, type RunConfig, type TrainFlags } from '../cli/config';
+import { resolveConfig, ConfigError, type RunConfig, type TrainFlags } from '../train/config';
 import { SpecError } from './errors';
 
 /** A job's settings: any `RunConfig` field but `out` (jobs return their model instead of writing files). */

@@ -9,7 +9,7 @@
  * );
  * fs.writeFileSync('mnist.safetensors', model);           // or: net.loadStateDict(stateDict)
  */
-import type { RunConfig } from '../cli/config';
+import type { RunConfig } from '../train/config';
 import { parseSafetensors } from '../io';
 import type { NDArray } from '../core/ndarray';
 import type { EpochMetrics } from '../train/fit';

@@ -1,16 +1,11 @@
 /**
- * The body of a training worker thread: load the data, build the model, loss and optimizer exactly as the
- * CLI does (lib/cli/run), train with `fit`, and post progress and finally the trained parameters to the
- * parent. Started by `TrainingJob`; not imported by the library itself.
+ * The body of a training worker thread: run the training recipe (`trainFromConfig`, the same one `vugrad
+ * train` runs) and post progress and finally the trained parameters to the parent. Started by `TrainingJob`;
+ * not imported by the library itself.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildLoss, buildModel, dataOptions, optimizerOptions } from '../cli/run';
-import { manualSeed } from '../core/random';
-import { heldOut } from '../data/dataset';
-import { loadDataset } from '../data/load-dataset';
 import { backendInfo, getNumThreads, setNumThreads } from '../kernels';
-import { createOptimizer } from '../optim';
-import { fit } from '../train/fit';
+import { trainFromConfig } from '../train/recipe';
 import type { ParentMessage, TransferredTensor, WorkerInput, WorkerMessage } from './protocol';
 
 async function run(input: WorkerInput, port: NonNullable<typeof parentPort>): Promise<void> {
@@ -22,35 +17,24 @@ async function run(input: WorkerInput, port: NonNullable<typeof parentPort>): Pr
   const { config } = input;
   try {
     if (input.blasThreads !== undefined) setNumThreads(input.blasThreads);
-    manualSeed(config.seed);
-    const data = await loadDataset(config.dataset, dataOptions(config));
-    abort.signal.throwIfAborted();
-    const held = heldOut(data);
-    const model = buildModel(config, data.train);
-    const optimizer = createOptimizer(config.optimizer, model.parameters(), optimizerOptions(config));
-    post({
-      type: 'started',
-      info: {
-        inputShape: data.train.x.shape.slice(1),
-        numClasses: data.train.numClasses,
-        trainSize: data.train.y.length,
-        heldOutSize: held.y.length,
-        heldOutName: data.val ? 'val' : 'test',
-        backend: backendInfo().backend,
-        blasThreads: getNumThreads(),
-        classes: data.train.classes ? [...data.train.classes] : undefined,
-      },
-    });
     let lastPost = 0;
     let epochStart = Date.now();
-    const history = await fit(model, { train: data.train, val: held }, {
-      optimizer,
-      loss: buildLoss(config),
-      lossReduction: config.loss === 'ce' ? config.reduction : 'mean',
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      seed: config.seed,
+    const { history, model } = await trainFromConfig(config, {
       signal: abort.signal,
+      onStart: ({ data, heldOut, heldOutName }) =>
+        post({
+          type: 'started',
+          info: {
+            inputShape: data.train.x.shape.slice(1),
+            numClasses: data.train.numClasses,
+            trainSize: data.train.y.length,
+            heldOutSize: heldOut.y.length,
+            heldOutName,
+            backend: backendInfo().backend,
+            blasThreads: getNumThreads(),
+            classes: data.train.classes ? [...data.train.classes] : undefined,
+          },
+        }),
       onBatch: (m) => {
         if (m.batch === 1) epochStart = Date.now();
         const now = Date.now();

@@ -1,6 +1,10 @@
 /**
- * A training run's configuration: the command line's flags resolved against the data set's defaults and the
- * `course` preset, and checked (unknown values and incompatible combinations are errors that say why).
+ * A training run's configuration (the recipe's input): settings resolved against the data set's defaults and the
+ * `course` preset, and checked (unknown values and incompatible combinations are errors that say why). The
+ * command line's flags and a job's spec both arrive here as `TrainFlags`, so both train the same model.
+ *
+ * @example
+ * const config = resolveConfig({ dataset: 'synth', epochs: '3' });   // strings, as a command line gives them
  */
 import { DATASET_NAMES, type DatasetName } from '../data/load-dataset';
 import { OPTIMIZER_NAMES } from '../optim';
@@ -10,6 +14,7 @@ export const ACTIVATIONS = ['sigmoid', 'relu', 'tanh'] as const;
 export const INITS = ['default', 'zeros', 'normal', 'glorot', 'glorot-uniform', 'he', 'he-uniform'] as const;
 export const LOSSES = ['ce', 'multimargin', 'mse'] as const;
 
+/** A resolved training run: every setting the recipe needs (see `resolveConfig`). */
 export interface RunConfig {
   dataset: DatasetName;
   model: (typeof MODELS)[number];
@@ -35,7 +40,7 @@ export interface RunConfig {
   preset?: 'course';
 }
 
-/** The flags as commander parses them (all optional strings/booleans). */
+/** Unresolved settings as the command line gives them (all optional strings/booleans); job specs become these too. */
 export interface TrainFlags {
   dataset?: string;
   model?: string;
@@ -60,6 +65,7 @@ export interface TrainFlags {
   preset?: string;
 }
 
+/** A setting that cannot be used; the message starts with the flag (`--epochs: ...`). */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -115,6 +121,7 @@ function courseDefaults(dataset: DatasetName): Partial<RunConfig> {
   };
 }
 
+/** Resolves flags against the data set's defaults (and `--preset course`); throws a `ConfigError` naming the flag. */
 export function resolveConfig(flags: TrainFlags): RunConfig {
   const dataset = oneOf('--dataset', flags.dataset ?? 'mnist', DATASET_NAMES);
   const preset = flags.preset === undefined ? undefined : oneOf('--preset', flags.preset, ['course'] as const);

@@ -1,0 +1,134 @@
+/**
+ * The training recipe: from a `RunConfig` to a trained model. It loads the data, builds the model, the loss
+ * and the optimizer, and calls `fit` once, with the loss-reduction rule in one place. The command line
+ * (`vugrad train`) and the job workers are thin shells over `trainFromConfig`: they turn its events into
+ * terminal lines or thread messages.
+ *
+ * @example
+ * const config = resolveConfig({ dataset: 'synth', epochs: '2' });
+ * const { history, model } = await trainFromConfig(config, { onEpoch: (m) => console.log(m.epoch, m.trainLoss) });
+ */
+import { manualSeed } from '../core/random';
+import { heldOut, type Dataset, type DatasetSplits } from '../data/dataset';
+import { loadDataset, type LoadDatasetOptions } from '../data/load-dataset';
+import { LeNet, MLP, lossByName, type Module } from '../nn';
+import { createOptimizer, type Optimizer } from '../optim';
+import { crossEntropy } from '../ops/functions';
+import { fit, type BatchMetrics, type EpochMetrics, type LossFn } from './fit';
+import type { RunConfig } from './config';
+
+/** The options `loadDataset` gets for a config. */
+export function dataOptions(config: RunConfig): LoadDatasetOptions {
+  return {
+    dir: config.data,
+    final: config.final,
+    raw: config.raw,
+    limit: config.limit,
+    seed: config.seed,
+    flatten: config.model === 'mlp',
+    normalize: config.normalize,
+  };
+}
+
+/** The config's network for samples shaped like `train`'s (an MLP takes the flattened sample size). */
+export function buildModel(config: RunConfig, train: Dataset): Module {
+  const shape = train.x.shape.slice(1);
+  if (config.model === 'lenet') {
+    if (shape.length !== 3) throw new Error(`lenet needs images [C, H, W]; ${train.name} has samples of shape [${shape.join(',')}]`);
+    return new LeNet({ inChannels: shape[0], numClasses: train.numClasses, imageSize: shape[1] });
+  }
+  const inputSize = shape.reduce((a, b) => a * b, 1);
+  return new MLP({
+    inputSize,
+    hiddenSizes: config.hidden,
+    outputSize: train.numClasses,
+    activation: config.activation,
+    init: config.init,
+  });
+}
+
+/** The config's loss; cross-entropy honours `reduction` (the course sums, PyTorch averages). */
+export function buildLoss(config: RunConfig): LossFn {
+  if (config.loss === 'ce') {
+    const reduction = config.reduction;
+    return (logits, targets) => crossEntropy(logits, targets, { reduction });
+  }
+  return lossByName(config.loss);
+}
+
+/**
+ * How the config's loss reduces over a batch, for the metrics: only cross-entropy follows `reduction`; the
+ * other losses always average.
+ */
+export function lossReduction(config: RunConfig): 'mean' | 'sum' {
+  return config.loss === 'ce' ? config.reduction : 'mean';
+}
+
+/** The optimizer options a config sets (the learning rate, and SGD's momentum when given). */
+export function optimizerOptions(config: RunConfig): Record<string, number> {
+  const opts: Record<string, number> = { lr: config.lr };
+  if (config.optimizer === 'sgd' && config.momentum > 0) opts.momentum = config.momentum;
+  return opts;
+}
+
+/** The config's optimizer over `model`'s parameters. */
+export function buildOptimizer(config: RunConfig, model: Module): Optimizer {
+  return createOptimizer(config.optimizer, model.parameters(), optimizerOptions(config));
+}
+
+/** What `trainFromConfig` reports once the data is loaded and the model built, before the first batch. */
+export interface TrainingStart {
+  data: DatasetSplits;
+  /** The split evaluated after each epoch: validation, or test with `final`. */
+  heldOut: Dataset;
+  heldOutName: 'val' | 'test';
+  model: Module;
+}
+
+/** Events, cancellation and data for `trainFromConfig`. */
+export interface TrainFromConfigOptions {
+  /** Data already loaded (experiments reuse it across runs); else loaded from the config. */
+  data?: DatasetSplits;
+  onStart?: (start: TrainingStart) => void;
+  onBatch?: (m: BatchMetrics) => void;
+  onEpoch?: (m: EpochMetrics) => void;
+  /** Cancels training: rejects with an AbortError at the next batch. */
+  signal?: AbortSignal;
+}
+
+/** A finished run. */
+export interface TrainFromConfigResult {
+  config: RunConfig;
+  history: EpochMetrics[];
+  model: Module;
+  optimizer: Optimizer;
+  heldOutName: 'val' | 'test';
+  data: DatasetSplits;
+}
+
+/**
+ * Trains the run `config` describes: seeds the generator, loads the data (unless given), builds the model,
+ * loss and optimizer, and trains with `fit`, evaluating the held-out split after every epoch.
+ */
+export async function trainFromConfig(config: RunConfig, options: TrainFromConfigOptions = {}): Promise<TrainFromConfigResult> {
+  manualSeed(config.seed);
+  const data = options.data ?? (await loadDataset(config.dataset, dataOptions(config)));
+  options.signal?.throwIfAborted();
+  const held = heldOut(data);
+  const heldOutName = data.val ? 'val' : 'test';
+  const model = buildModel(config, data.train);
+  const optimizer = buildOptimizer(config, model);
+  options.onStart?.({ data, heldOut: held, heldOutName, model });
+  const history = await fit(model, { train: data.train, val: held }, {
+    optimizer,
+    loss: buildLoss(config),
+    lossReduction: lossReduction(config),
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    seed: config.seed,
+    signal: options.signal,
+    onBatch: options.onBatch,
+    onEpoch: options.onEpoch,
+  });
+  return { config, history, model, optimizer, heldOutName, data };
+}
