@@ -1,16 +1,28 @@
 #!/usr/bin/env node
-// Runs the jest suite and prints the one line CI reads: "N passed, N failed".
-// Extra arguments go to jest (e.g. `npm test -- test/core`).
+// Runs the jest suite once per kernel backend and prints the line CI reads, always last:
+// "N passed, N failed, N skipped", counting distinct tests (a test that runs in both passes counts once: it
+// passed if it passed in a pass and failed in none, it is skipped if no pass ran it). Anything jest calls a
+// failure fails the run: a failed test, a file that does not load, an error in a hook (afterAll marks the file
+// failed while its tests stay passed), a non-zero exit. Extra arguments go to jest (e.g. `npm test -- test/core`).
+//
+// Environment:
+//   VUGRAD_BACKEND=js|native   run that pass only
+//   VUGRAD_REQUIRE_NATIVE=1    a native pass that cannot run is a failure (.ci/run sets it where OpenBLAS is
+//                              installed, so a broken build cannot go green on the JS pass alone)
+//   VUGRAD_TEST_RESULTS_DIR    where jest's JSON results go (default .test-results/)
+//   VUGRAD_NATIVE_MIN_SIZE     the native pass's small-input cut-off; default 0 here, so every kernel call of
+//                              the native pass reaches the addon (see lib/kernels/native.ts)
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const outDir = path.join(root, '.test-results');
-fs.mkdirSync(outDir, { recursive: true });
+const outDir = process.env.VUGRAD_TEST_RESULTS_DIR || path.join(root, '.test-results');
 
+/** One pass of jest; returns per-test statuses and the pass's own failures (not tied to one test). */
 function runPass(label, env) {
+  fs.mkdirSync(outDir, { recursive: true });
   const outFile = path.join(outDir, `jest-${label}.json`);
   fs.rmSync(outFile, { force: true });
   const jestBin = require.resolve('jest/bin/jest');
@@ -19,47 +31,101 @@ function runPass(label, env) {
     stdio: 'inherit',
     env: { ...process.env, ...env },
   });
+  const problems = [];
+  const tests = new Map();
   if (!fs.existsSync(outFile)) {
-    console.error(`[${label}] jest wrote no results (exit ${res.status})`);
-    return { passed: 0, failed: 1 };
+    problems.push(`jest wrote no results (exit ${res.status}${res.signal ? `, signal ${res.signal}` : ''})`);
+    return { label, tests, problems };
   }
   const r = JSON.parse(fs.readFileSync(outFile, 'utf8'));
-  // A test file that fails to load counts as a failure even though it has no test results.
-  const brokenSuites = r.testResults.filter((s) => s.status === 'failed' && s.assertionResults.length === 0).length;
-  const passed = r.numPassedTests;
-  const failed = r.numFailedTests + brokenSuites;
-  console.log(`[${label}] ${passed} passed, ${failed} failed, ${r.numPendingTests} skipped`);
-  return { passed, failed };
+  for (const suite of r.testResults) {
+    const file = path.relative(root, suite.name);
+    for (const t of suite.assertionResults) {
+      const status = t.status === 'passed' ? 'passed' : t.status === 'failed' ? 'failed' : 'skipped';
+      tests.set(`${file} > ${t.fullName}`, status);
+    }
+    const failedInFile = suite.assertionResults.some((t) => t.status === 'failed');
+    // A file jest failed with no failed test in it: it did not load, or a hook (beforeAll/afterAll) threw.
+    if (suite.status === 'failed' && !failedInFile) {
+      const why = (suite.message || 'failed outside its tests').split('\n').find((l) => l.trim()) || '';
+      problems.push(`${file}: ${why.trim().slice(0, 300)}`);
+    }
+  }
+  const counted = [...tests.values()].filter((s) => s === 'failed').length + problems.length;
+  if (counted === 0 && (res.status !== 0 || r.success === false)) {
+    problems.push(`jest reported failure (exit ${res.status}, success ${r.success}) with no failed test`);
+  }
+  return { label, tests, problems };
 }
 
-// The whole suite runs once per kernel backend: always with the JS kernels, and again with the native addon
-// when it loads here (built in build/Release or prebuilt in prebuilds/). A VUGRAD_BACKEND set by the caller
-// picks that one pass only.
+/** Whether the addon loads in a plain process, and why not. */
 function nativeLoads() {
-  const probe = spawnSync(
-    process.execPath,
-    ['-e', "require('node-gyp-build')(process.argv[1]).blasConfig()", root],
-    { cwd: root, encoding: 'utf8' },
-  );
+  // Loads the addon as lib/kernels/native.ts does: VUGRAD_NATIVE_PATH (a .node file or a folder), else the package.
+  const code = "const p = process.env.VUGRAD_NATIVE_PATH; const b = p && p.endsWith('.node') ? require(require('path').resolve(p)) : require('node-gyp-build')(p || process.argv[1]); b.blasConfig()";
+  const probe = spawnSync(process.execPath, ['-e', code, root], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   return { ok: probe.status === 0, why: (probe.stderr || '').trim().split('\n')[0] };
 }
 
-const passes = [];
-const forced = (process.env.VUGRAD_BACKEND || '').trim().toLowerCase();
-if (forced === 'js' || forced === 'native') {
-  passes.push([forced, { VUGRAD_BACKEND: forced }]);
-} else {
-  passes.push(['js', { VUGRAD_BACKEND: 'js' }]);
-  const probe = nativeLoads();
-  if (probe.ok) passes.push(['native', { VUGRAD_BACKEND: 'native' }]);
-  else console.log(`[native] pass not run: the addon does not load here (${probe.why || 'not built'}); npm run build:native builds it`);
+function count(statuses) {
+  const c = { passed: 0, failed: 0, skipped: 0 };
+  for (const s of statuses) c[s]++;
+  return c;
 }
-let passed = 0;
-let failed = 0;
-for (const [label, env] of passes) {
-  const r = runPass(label, env);
-  passed += r.passed;
-  failed += r.failed;
+
+const results = [];
+const problems = [];
+try {
+  const forced = (process.env.VUGRAD_BACKEND || '').trim().toLowerCase();
+  const requireNative = process.env.VUGRAD_REQUIRE_NATIVE === '1';
+  const nativeEnv = {
+    VUGRAD_BACKEND: 'native',
+    VUGRAD_EXPECT_BACKEND: 'native',
+    VUGRAD_NATIVE_MIN_SIZE: process.env.VUGRAD_NATIVE_MIN_SIZE ?? '0',
+  };
+  const jsEnv = { VUGRAD_BACKEND: 'js', VUGRAD_EXPECT_BACKEND: 'js' };
+  const passes = [];
+  if (forced !== 'native') passes.push(['js', jsEnv]);
+  if (forced !== 'js') {
+    const probe = nativeLoads();
+    if (probe.ok) passes.push(['native', nativeEnv]);
+    else {
+      const msg = `[native] pass not run: the addon does not load here (${probe.why || 'not built'}); npm run build:native builds it`;
+      if (requireNative || forced === 'native') problems.push(`${msg} (and a native pass is required)`);
+      else console.log(msg);
+    }
+  }
+  for (const [label, env] of passes) {
+    const r = runPass(label, env);
+    results.push(r);
+    const c = count(r.tests.values());
+    console.log(`[${label}] ${c.passed} passed, ${c.failed + r.problems.length} failed, ${c.skipped} skipped`);
+    for (const p of r.problems) problems.push(`[${label}] ${p}`);
+  }
+} catch (err) {
+  problems.push(`the test runner failed: ${err && err.stack ? err.stack : err}`);
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+
+if (results.length === 0 && problems.length === 0) problems.push('no test pass ran');
+
+// Distinct tests over all passes.
+const merged = new Map();
+for (const r of results) {
+  for (const [name, s] of r.tests) {
+    const prev = merged.get(name);
+    if (prev === 'failed' || s === 'failed') merged.set(name, 'failed');
+    else if (prev === 'passed' || s === 'passed') merged.set(name, 'passed');
+    else merged.set(name, 'skipped');
+  }
+}
+const total = count(merged.values());
+const failedNames = [...merged].filter(([, s]) => s === 'failed').map(([n]) => n);
+for (const n of failedNames.slice(0, 50)) console.log(`FAILED ${n}`);
+for (const p of problems) console.log(`FAILED ${p}`);
+const runs = results.map((r) => r.label).join(' + ') || 'no pass';
+console.log(`distinct tests over ${runs}: ${merged.size} (${results.reduce((a, r) => a + r.tests.size, 0)} runs)`);
+const failed = total.failed + problems.length;
+console.log(`${total.passed} passed, ${failed} failed, ${total.skipped} skipped`);
+process.exitCode = failed === 0 && results.length > 0 ? 0 : 1;
