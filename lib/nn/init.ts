@@ -101,6 +101,7 @@ export interface KaimingOptions extends InitOptions {
 }
 
 function kaimingFan(name: string, shape: readonly number[], mode: 'fan_in' | 'fan_out' = 'fan_in'): number {
+  if (mode !== 'fan_in' && mode !== 'fan_out') throw new RangeError(`${name}: mode must be 'fan_in' or 'fan_out', got '${String(mode)}'`);
   const { fanIn, fanOut } = computeFans(shape);
   return positiveFan(name, mode === 'fan_in' ? fanIn : fanOut, shape);
 }
