@@ -3,22 +3,31 @@
  * threads set so that workers x BLAS threads stays within the cores (oversubscription makes every job slower).
  * Beyond `maxQueued` waiting jobs, `submit` throws a `QueueFullError`.
  *
- * Memory: a worker's memory goes with it when its job ends (the worker is terminated). The queue then keeps
- * the trained model bytes of the last `keepModels` finished jobs only, and the records of the last `keepJobs`
- * finished jobs; older ones are released, so that a long-running server does not grow.
+ * Durable: every job lives in a `JobStore` (by default files in a state directory: the `stateDir` option,
+ * else `VUGRAD_STATE_DIR`, else `./vugrad-state`). A job's record is stored before it starts, each epoch's
+ * metrics as they come, a checkpoint at every epoch end and the model before the job is reported succeeded.
+ * A new queue over the same store lists every stored job again and, with `resume: 'auto'` (the default),
+ * resumes the ones a crash or a SIGTERM interrupted from their last checkpoint. See docs/server.md.
+ *
+ * Retention is the store's policy: the models of the newest `keepModels` finished jobs and the records of the
+ * newest `keepJobs` are kept; older ones are deleted from the store.
  *
  * @example
- * const queue = new JobQueue({ maxQueued: 8 });
- * const job = queue.submit({ dataset: 'mnist', hidden: [128], epochs: 2, limit: 10000 });
+ * const queue = new JobQueue({ maxQueued: 8, stateDir: '/var/lib/vugrad' });
+ * await queue.ready;                                    // stored jobs loaded, interrupted ones re-queued
+ * const job = await queue.add({ dataset: 'mnist', hidden: [128], epochs: 2, limit: 10000 }, { owner: 'ada' });
  * job.on('epoch', (m) => console.log(job.id, m.epoch, m.valAccuracy));
  * await job.finished;
+ * const bytes = await queue.readModel(job);             // safetensors
  */
 import * as os from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import type { RunConfig } from '../train/config';
+import type { RunConfig } from '../cli/config';
 import { QueueFullError } from './errors';
+import { FileJobStore } from './file-store';
 import { TrainingJob } from './job';
 import { resolveTrainingSpec, type TrainingSpec } from './spec';
+import type { DamagedJob, JobStore } from './store';
 import { releaseFreedMemory } from '../kernels';
 
 export interface JobQueueOptions {
@@ -28,14 +37,31 @@ export interface JobQueueOptions {
   maxQueued?: number;
   /** BLAS threads per worker. Default: floor(cores / concurrency), at least 1. */
   blasThreads?: number;
-  /** Finished jobs whose trained model bytes are kept. Default 5. */
+  /** Finished jobs whose trained models the store keeps (older ones are deleted). Default 100. */
   keepModels?: number;
-  /** Finished jobs kept at all (for listing); older ones are forgotten. Default 100. */
+  /** Finished jobs the store keeps at all (older ones are deleted with their files). Default 1000. */
   keepJobs?: number;
   /** At most one batch event per job per this many ms. Default 200. */
   progressEveryMs?: number;
   /** V8 heap limits for each worker. */
   resourceLimits?: ResourceLimits;
+  /** Where jobs are kept. Default: a `FileJobStore` in `stateDir`. */
+  store?: JobStore;
+  /** The state directory of the default store. Default: `VUGRAD_STATE_DIR`, else `./vugrad-state`. */
+  stateDir?: string;
+  /**
+   * Jobs that a crash or a SIGTERM interrupted: `'auto'` (default) resumes each from its last checkpoint,
+   * `'fail'` marks them failed.
+   */
+  resume?: 'auto' | 'fail';
+  /** Called when a store write fails (default: logged to stderr). The job itself fails when it can. */
+  onStoreError?: (error: Error, job: TrainingJob) => void;
+}
+
+/** Options of one submission. */
+export interface SubmitOptions {
+  /** Who submits it (recorded with the job; a server shows a user only their own jobs). */
+  owner?: string;
 }
 
 export interface QueueStats {
@@ -57,20 +83,34 @@ function positiveInt(name: string, v: number | undefined, fallback: number, min 
   return v;
 }
 
+const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
+
 export class JobQueue {
   readonly concurrency: number;
   readonly maxQueued: number;
   readonly blasThreads: number;
   readonly keepModels: number;
   readonly keepJobs: number;
+  readonly resume: 'auto' | 'fail';
+  readonly store: JobStore;
+  /**
+   * Resolves when the stored jobs are loaded (interrupted ones re-queued); rejects with a `StoreError` when
+   * the store cannot be used. Jobs submitted before wait for it.
+   */
+  readonly ready: Promise<void>;
   private readonly progressEveryMs: number;
   private readonly resourceLimits?: ResourceLimits;
+  private readonly onStoreError: (error: Error, job: TrainingJob) => void;
   /** Every known job, in submission order. */
   private readonly jobs = new Map<string, TrainingJob>();
   private readonly waiting: TrainingJob[] = [];
   private readonly running = new Set<TrainingJob>();
   /** Finished jobs, oldest first. */
   private readonly finished: TrainingJob[] = [];
+  /** Per job, its latest store write (a job starts only once its record is stored). */
+  private readonly writes = new Map<TrainingJob, Promise<void>>();
+  private damagedJobs: DamagedJob[] = [];
+  private loaded = false;
   private closed = false;
 
   constructor(options: JobQueueOptions = {}) {
@@ -78,28 +118,46 @@ export class JobQueue {
     this.concurrency = positiveInt('concurrency', options.concurrency, Math.max(1, n - 1));
     this.maxQueued = positiveInt('maxQueued', options.maxQueued, 16, 0);
     this.blasThreads = positiveInt('blasThreads', options.blasThreads, Math.max(1, Math.floor(n / this.concurrency)));
-    this.keepModels = positiveInt('keepModels', options.keepModels, 5, 0);
-    this.keepJobs = positiveInt('keepJobs', options.keepJobs, 100, 0);
+    this.keepModels = positiveInt('keepModels', options.keepModels, 100, 0);
+    this.keepJobs = positiveInt('keepJobs', options.keepJobs, 1000, 0);
+    if (options.resume !== undefined && options.resume !== 'auto' && options.resume !== 'fail') {
+      throw new RangeError(`JobQueue: resume must be 'auto' or 'fail', got ${JSON.stringify(options.resume)}`);
+    }
+    this.resume = options.resume ?? 'auto';
     this.progressEveryMs = options.progressEveryMs ?? 200;
     this.resourceLimits = options.resourceLimits;
+    this.onStoreError = options.onStoreError ?? ((e, job) => console.error(`vugrad jobs: storing job ${job.id} failed: ${e.message}`));
+    this.store = options.store ?? new FileJobStore(options.stateDir ?? process.env.VUGRAD_STATE_DIR ?? './vugrad-state');
+    this.ready = this.load();
+    // An unobserved failure to open the store must not crash the process: submit and add report it.
+    this.ready.catch(() => undefined);
   }
 
   /**
-   * Adds a job (the spec is checked first: a `SpecError` names the bad field). It starts at once when a slot
-   * is free, else waits. Throws a `QueueFullError` when `maxQueued` jobs already wait.
+   * Adds a job (the spec is checked first: a `SpecError` names the bad field). It starts when a slot is free
+   * and its record is stored, else waits. Throws a `QueueFullError` when `maxQueued` jobs already wait.
+   * Use `add` to know when the store has the job.
    */
-  submit(spec: TrainingSpec | RunConfig): TrainingJob {
+  submit(spec: TrainingSpec | RunConfig, options: SubmitOptions = {}): TrainingJob {
     if (this.closed) throw new Error('JobQueue: closed');
     const config = resolveTrainingSpec(spec);
     const hasSlot = this.running.size < this.concurrency;
-    if (!hasSlot && this.waiting.length >= this.maxQueued) {
-      throw new QueueFullError(this.running.size, this.waiting.length, this.maxQueued);
+    const waiting = this.waiting.filter((j) => !j.settled).length;
+    if (!hasSlot && waiting >= this.maxQueued) {
+      throw new QueueFullError(this.running.size, waiting, this.maxQueued);
     }
-    const job = new TrainingJob(config);
-    this.jobs.set(job.id, job);
-    job.once('settled', () => this.onSettled(job));
+    const job = this.track(new TrainingJob(config, undefined, { owner: options.owner, saveModel: (bytes) => this.store.saveModel(job.id, bytes) }));
     this.waiting.push(job);
-    this.pump();
+    this.save(job);
+    void this.whenSaved(job).then(() => this.pump(), () => undefined);
+    return job;
+  }
+
+  /** `submit`, resolved once the store holds the job (rejects when it cannot be stored). */
+  async add(spec: TrainingSpec | RunConfig, options: SubmitOptions = {}): Promise<TrainingJob> {
+    await this.ready;
+    const job = this.submit(spec, options);
+    await this.whenSaved(job);
     return job;
   }
 
@@ -112,15 +170,46 @@ export class JobQueue {
     return [...this.jobs.values()];
   }
 
+  /** Jobs whose stored record could not be read at startup (listed, never run). */
+  damaged(): DamagedJob[] {
+    return [...this.damagedJobs];
+  }
+
   /** Cancels a queued or running job; false when there is no such job or it has already ended. */
   cancel(id: string, reason = 'cancelled'): boolean {
     return this.jobs.get(id)?.cancel(reason) ?? false;
   }
 
+  /**
+   * Deletes a job and all its files from the store (a running or queued one is cancelled first). False when
+   * the queue knows no such job, damaged ones included.
+   */
+  async purge(id: string): Promise<boolean> {
+    const job = this.jobs.get(id);
+    const damaged = this.damagedJobs.some((d) => d.id === id);
+    if (!job && !damaged) return false;
+    if (job) {
+      job.cancel('purged');
+      await job.workerExited();
+      await this.writes.get(job)?.catch(() => undefined);
+      this.forget(job);
+    }
+    this.damagedJobs = this.damagedJobs.filter((d) => d.id !== id);
+    await this.store.remove(id);
+    return true;
+  }
+
+  /** A finished job's model (safetensors bytes), from memory or the store; undefined when none is kept. */
+  async readModel(job: TrainingJob): Promise<Buffer | undefined> {
+    if (job.model) return job.model;
+    if (!job.modelStored) return undefined;
+    return this.store.readModel(job.id);
+  }
+
   stats(): QueueStats {
     return {
       running: this.running.size,
-      queued: this.waiting.length,
+      queued: this.waiting.filter((j) => !j.settled).length,
       concurrency: this.concurrency,
       maxQueued: this.maxQueued,
       blasThreads: this.blasThreads,
@@ -128,28 +217,143 @@ export class JobQueue {
     };
   }
 
-  /** Resolves when nothing runs or waits (every worker has exited). */
+  /** Resolves when nothing runs or waits (every worker has exited) and every store write has landed. */
   async idle(): Promise<void> {
+    await this.ready.catch(() => undefined);
     while (this.running.size > 0 || this.waiting.length > 0) {
       await Promise.all([...this.running, ...this.waiting].map((j) => j.finished.then(() => j.workerExited())));
       await new Promise((resolve) => setImmediate(resolve));
     }
+    await this.flush();
   }
 
-  /** Cancels everything (workers terminated) and refuses new jobs. */
+  /** Cancels everything (workers terminated) and refuses new jobs. Cancelled jobs are stored as cancelled. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.ready.catch(() => undefined);
     const open = [...this.waiting, ...this.running];
     for (const job of open) job.cancel('the job queue was closed');
     await Promise.all(open.map((j) => j.workerExited()));
+    await this.flush();
+  }
+
+  /**
+   * Stops for a restart (SIGTERM): refuses new jobs, interrupts the running ones (their workers end; each
+   * resumes from its last epoch-end checkpoint when a queue opens the store again) and leaves queued ones
+   * queued in the store. Resolves when every worker has exited and every record is stored.
+   */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    await this.ready.catch(() => undefined);
+    const running = [...this.running];
+    for (const job of running) {
+      if (job.interrupt()) this.save(job);
+    }
+    await Promise.all(running.map((j) => j.workerExited()));
+    await this.flush();
+  }
+
+  /** Waits for every store write in flight. */
+  private async flush(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes.values()].map((p) => p.catch(() => undefined)));
+  }
+
+  private whenSaved(job: TrainingJob): Promise<void> {
+    return this.writes.get(job) ?? Promise.resolve();
+  }
+
+  /** Stores the job's record now (after its earlier writes). */
+  private save(job: TrainingJob): void {
+    const prev = this.writes.get(job) ?? this.ready;
+    const write = prev.catch(() => undefined).then(() => this.store.saveRecord(job.toRecord()));
+    this.writes.set(job, write);
+    write.then(
+      () => {
+        if (this.writes.get(job) === write) this.writes.delete(job);
+      },
+      (e: Error) => {
+        if (this.writes.get(job) === write) this.writes.delete(job);
+        this.onStoreError(e, job);
+        // A job that cannot be stored must not run as if it were: fail it (its record may still be written).
+        if (!job.settled && job.status !== 'interrupted') job.cancel(`the job could not be stored: ${e.message}`);
+      },
+    );
+  }
+
+  /** Listens to a job's changes and stores them. */
+  private track(job: TrainingJob): TrainingJob {
+    this.jobs.set(job.id, job);
+    job.on('start', () => this.save(job));
+    job.on('epoch', () => this.save(job));
+    job.once('settled', () => this.onSettled(job));
+    return job;
+  }
+
+  private forget(job: TrainingJob): void {
+    this.jobs.delete(job.id);
+    const at = this.finished.indexOf(job);
+    if (at >= 0) this.finished.splice(at, 1);
+    const w = this.waiting.indexOf(job);
+    if (w >= 0) this.waiting.splice(w, 1);
+    job.removeAllListeners();
+  }
+
+  private async load(): Promise<void> {
+    const stored = await this.store.open();
+    this.damagedJobs = stored.damaged;
+    const resumeNow: TrainingJob[] = [];
+    for (const record of stored.records) {
+      const job = TrainingJob.fromRecord(record, { saveModel: (bytes) => this.store.saveModel(record.id, bytes) });
+      if (ENDED.has(record.status)) {
+        this.jobs.set(job.id, job);
+        this.finished.push(job);
+        continue;
+      }
+      // queued, running or interrupted when the last process stopped
+      const wasRunning = record.status !== 'queued';
+      if (wasRunning && this.resume === 'fail') {
+        this.track(job);
+        job.fail(`interrupted by a restart at epoch ${record.history.length + 1} of ${record.config.epochs} (resume is 'fail')`);
+        continue;
+      }
+      if (wasRunning) job.resumed++;
+      this.track(job);
+      resumeNow.push(job);
+      this.save(job);
+    }
+    this.finished.sort((a, b) => (a.finishedAt?.getTime() ?? 0) - (b.finishedAt?.getTime() ?? 0));
+    // Interrupted jobs first, then those that were waiting, each in submission order.
+    resumeNow.sort((a, b) => b.resumed - a.resumed || a.createdAt.getTime() - b.createdAt.getTime());
+    this.waiting.unshift(...resumeNow);
+    this.loaded = true;
+    this.applyRetention();
+    this.pump();
   }
 
   private pump(): void {
+    if (!this.loaded || this.closed) return;
     while (this.running.size < this.concurrency && this.waiting.length > 0) {
-      const job = this.waiting.shift() as TrainingJob;
-      if (job.settled) continue;
+      const job = this.waiting[0];
+      if (job.settled) {
+        this.waiting.shift();
+        continue;
+      }
+      // In order: the head waits until its record is stored (a submission's write is in flight).
+      if (this.writes.has(job) && !job.resumed) {
+        void this.whenSaved(job).then(() => this.pump(), () => undefined);
+        return;
+      }
+      this.waiting.shift();
       this.running.add(job);
-      job.start({ blasThreads: this.blasThreads, progressEveryMs: this.progressEveryMs, resourceLimits: this.resourceLimits });
+      job.start({
+        blasThreads: this.blasThreads,
+        progressEveryMs: this.progressEveryMs,
+        resourceLimits: this.resourceLimits,
+        checkpointDir: this.store.checkpointDir(job.id),
+        resume: job.resumed > 0,
+      });
+      // A job that could not even start its worker is settled already; its record says why.
+      if (job.status === 'running') this.save(job);
     }
   }
 
@@ -162,22 +366,44 @@ export class JobQueue {
         // The worker's buffers were freed, but glibc keeps freed heap memory mapped: give it back, so 20 jobs
         // in a row leave RSS where one left it.
         releaseFreedMemory();
-        if (!this.closed) this.pump();
+        this.pump();
       });
     }
     const at = this.waiting.indexOf(job);
     if (at >= 0) this.waiting.splice(at, 1);
+    // A finished job keeps its model in the store, not in memory; its checkpoint is no longer needed.
+    if (job.modelStored) job.model = undefined;
+    this.save(job);
+    const checkpoint = this.whenSaved(job).then(() => this.store.deleteCheckpoint(job.id));
+    checkpoint.catch((e: Error) => this.onStoreError(e, job));
     this.finished.push(job);
-    // Keep the models of the newest keepModels finished jobs, and the newest keepJobs records.
+    this.applyRetention();
+  }
+
+  /** Deletes the oldest finished jobs' models beyond keepModels and records beyond keepJobs. */
+  private applyRetention(): void {
     let withModel = 0;
     for (let i = this.finished.length - 1; i >= 0; i--) {
       const j = this.finished[i];
-      if (j.model && ++withModel > this.keepModels) j.releaseModel();
+      if (j.hasModel && ++withModel > this.keepModels) {
+        j.releaseModel();
+        this.save(j);
+        const del = this.whenSaved(j).then(() => this.store.deleteModel(j.id));
+        del.catch((e: Error) => this.onStoreError(e, j));
+      }
     }
     while (this.finished.length > this.keepJobs) {
-      const old = this.finished.shift() as TrainingJob;
-      this.jobs.delete(old.id);
-      old.removeAllListeners();
+      const old = this.finished[0];
+      this.forget(old);
+      const del = this.whenSaved(old).then(() => this.store.remove(old.id));
+      this.writes.set(old, del);
+      del.then(
+        () => this.writes.get(old) === del && this.writes.delete(old),
+        (e: Error) => {
+          this.writes.delete(old);
+          this.onStoreError(e, old);
+        },
+      );
     }
   }
 }

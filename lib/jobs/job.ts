@@ -116,6 +116,8 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
   private resolveFinished!: (job: TrainingJob) => void;
   private exited: Promise<void> = Promise.resolve();
   private readonly saveModel?: (bytes: Buffer) => Promise<void>;
+  /** True between the worker's 'done' and the store holding the model. */
+  private storing = false;
 
   constructor(config: RunConfig, id: string = randomUUID(), options: TrainingJobOptions = {}) {
     super();
@@ -204,7 +206,8 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
     worker.on('error', (e) => this.finish('failed', `the training worker crashed: ${e.message}`, 'WORKER_CRASHED'));
     worker.on('exit', (code) => {
       this.worker = undefined;
-      if (!this.settled && this.status !== 'interrupted') this.finish('failed', `the training worker exited (code ${code}) before finishing`, 'WORKER_CRASHED');
+      // NOTE: after 'done' the worker may exit by itself while the model is being stored: not a crash.
+      if (!this.settled && this.status !== 'interrupted' && !this.storing) this.finish('failed', `the training worker exited (code ${code}) before finishing`, 'WORKER_CRASHED');
     });
     return this;
   }
@@ -216,6 +219,16 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
   cancel(reason = 'cancelled'): boolean {
     if (this.settled) return false;
     this.finish('cancelled', reason);
+    return true;
+  }
+
+  /**
+   * Marks a job that has not ended as failed, with the reason (a queue does this to an interrupted job when
+   * its `resume` policy is `'fail'`). Returns false when the job had already ended.
+   */
+  fail(reason: string): boolean {
+    if (this.settled) return false;
+    this.finish('failed', reason);
     return true;
   }
 
@@ -302,6 +315,7 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
           break;
         }
         // Succeeded only once the store holds the model: a crash right after must not lose it.
+        this.storing = true;
         this.saveModel(bytes).then(
           () => {
             this.modelStored = true;

@@ -4,6 +4,9 @@
  * are reported and do not stop later jobs, cancellation ends a worker, only the last `keepModels` models are
  * kept, and trainInWorker returns parameters that load into the same architecture.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { JobQueue, QueueFullError, SpecError, TrainingError, resolveTrainingSpec, trainInWorker, type TrainingJob, type TrainingSpec } from '../../lib/jobs';
 import { MLP } from '../../lib/nn';
 import { parseSafetensors } from '../../lib/io';
@@ -50,22 +53,27 @@ describe('resolveTrainingSpec', () => {
 
 describe('JobQueue', () => {
   let queue: JobQueue;
+  let stateDir: string;
+  beforeEach(() => {
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vugrad-queue-'));
+  });
   afterEach(async () => {
     await queue?.close();
+    fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
   test('defaults fit the cores: workers x BLAS threads <= cores', () => {
-    queue = new JobQueue();
+    queue = new JobQueue({ stateDir });
     const s = queue.stats();
     expect(s.concurrency).toBeGreaterThanOrEqual(1);
     expect(s.concurrency * s.blasThreads).toBeLessThanOrEqual(Math.max(s.cores, 1));
-    expect(() => new JobQueue({ concurrency: 0 })).toThrow(/concurrency must be an integer >= 1/);
+    expect(() => new JobQueue({ stateDir, concurrency: 0 })).toThrow(/concurrency must be an integer >= 1/);
   });
 
   test('runs at most `concurrency` jobs at once and refuses a full queue with QUEUE_FULL', async () => {
-    queue = new JobQueue({ concurrency: 1, maxQueued: 1 });
-    const a = queue.submit(LONG);
-    const b = queue.submit(TINY);
+    queue = new JobQueue({ stateDir, concurrency: 1, maxQueued: 1 });
+    const a = await queue.add(LONG);
+    const b = await queue.add(TINY);
     expect([a.status, b.status]).toEqual(['running', 'queued']);
     let err: unknown;
     try {
@@ -88,10 +96,10 @@ describe('JobQueue', () => {
   });
 
   test('with concurrency 2, never more than 2 workers', async () => {
-    queue = new JobQueue({ concurrency: 2, maxQueued: 10 });
+    queue = new JobQueue({ stateDir, concurrency: 2, maxQueued: 10 });
     let live = 0;
     let peak = 0;
-    const jobs = [0, 1, 2, 3].map(() => queue.submit({ ...TINY, epochs: 2 }));
+    const jobs = await Promise.all([0, 1, 2, 3].map(() => queue.add({ ...TINY, epochs: 2 })));
     for (const j of jobs) {
       j.on('start', () => {
         live++;
@@ -107,7 +115,7 @@ describe('JobQueue', () => {
   });
 
   test('failures are reported with their reason and later jobs still run', async () => {
-    queue = new JobQueue({ concurrency: 1 });
+    queue = new JobQueue({ stateDir, concurrency: 1 });
     const missing = queue.submit({ dataset: 'mnist', data: '/nonexistent/mnist-dir', limit: 100, epochs: 1 });
     const nan = queue.submit({ dataset: 'synth', optimizer: 'sgd', lr: 1e12, epochs: 1, limit: 2000 });
     const fine = queue.submit(TINY);
@@ -121,17 +129,47 @@ describe('JobQueue', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(TrainingError);
     expect(fine.status).toBe('succeeded');
-    expect(missing.model).toBeUndefined();
+    expect(missing.hasModel).toBe(false);
   });
 
-  test('keeps only the last keepModels models', async () => {
-    queue = new JobQueue({ concurrency: 1, keepModels: 2, keepJobs: 3 });
+  test('keeps only the last keepModels models and keepJobs records, in the store too', async () => {
+    queue = new JobQueue({ stateDir, concurrency: 1, keepModels: 2, keepJobs: 3 });
     const jobs = [0, 1, 2, 3].map(() => queue.submit(TINY));
     await queue.idle();
     expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
-    expect(jobs.map((j) => j.model !== undefined)).toEqual([false, false, true, true]);
+    expect(jobs.map((j) => j.hasModel)).toEqual([false, false, true, true]);
     expect(queue.get(jobs[0].id)).toBeUndefined();
     expect(queue.list().map((j) => j.id)).toEqual(jobs.slice(1).map((j) => j.id));
+    // On disk: no directory for the forgotten job, a model file only for the two newest.
+    const onDisk = (id: string, f: string) => fs.existsSync(path.join(stateDir, 'jobs', id, f));
+    expect(jobs.map((j) => onDisk(j.id, 'record.json'))).toEqual([false, true, true, true]);
+    expect(jobs.map((j) => onDisk(j.id, 'model.safetensors'))).toEqual([false, false, true, true]);
+    expect(parseSafetensors((await queue.readModel(jobs[3]))!).metadata.job).toBe(jobs[3].id);
+    expect(await queue.readModel(jobs[1])).toBeUndefined();
+  });
+
+  test('a new queue over the same state directory lists every stored job with its history and model', async () => {
+    queue = new JobQueue({ stateDir, concurrency: 1 });
+    const done = await queue.add({ ...TINY, epochs: 2 }, { owner: 'ada' });
+    await done.finished;
+    const failed = await queue.add({ dataset: 'synth', optimizer: 'sgd', lr: 1e12, epochs: 1, limit: 2000 });
+    await queue.idle();
+    const bytes = await queue.readModel(done);
+    expect(bytes).toBeDefined();
+    await queue.close();
+    const again = new JobQueue({ stateDir, concurrency: 1 });
+    queue = again;
+    await again.ready;
+    const a = again.get(done.id)!;
+    expect(a.toJSON()).toMatchObject({ status: 'succeeded', owner: 'ada', hasModel: true, info: { trainSize: 500 } });
+    expect(a.history).toEqual(done.history);
+    expect(await again.readModel(a)).toEqual(bytes);
+    expect(again.get(failed.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/loss became/) });
+    // purge deletes the job and its files
+    expect(await again.purge(done.id)).toBe(true);
+    expect(again.get(done.id)).toBeUndefined();
+    expect(fs.existsSync(path.join(stateDir, 'jobs', done.id))).toBe(false);
+    expect(await again.purge(done.id)).toBe(false);
   });
 });
 
