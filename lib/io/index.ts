@@ -8,3 +8,4 @@ export {
   serializeSafetensors,
   type SafetensorsContents,
 } from './safetensors';
+export * from './onnx';
