@@ -14,7 +14,7 @@
  * const w = heNormal([128, 784]);                         // float32, std sqrt(2 / 784)
  * const v = initializer('glorot')([10, 128], { dtype: 'float64' });
  */
-import { NDArray, allocate, shapeSize, shapeString, type DType } from '../core/ndarray';
+import { AllocationError, NDArray, allocate, shapeSize, shapeString, type DType } from '../core/ndarray';
 import { globalRandom, type Random } from '../core/random';
 
 export interface InitOptions {
@@ -42,7 +42,7 @@ export function computeFans(shape: readonly number[]): { fanIn: number; fanOut: 
 }
 
 function fill(shape: readonly number[], options: InitOptions, draw: (r: Random) => number): NDArray {
-  const data = allocate(options.dtype ?? 'float32', shapeSize(shape));
+  const data = allocate(options.dtype ?? 'float32', shapeSize(shape), shape, 'init');
   const r = options.random ?? globalRandom;
   for (let i = 0; i < data.length; i++) data[i] = draw(r);
   return new NDArray(data, shape);
@@ -163,21 +163,34 @@ export function initializer(name: InitName): Initializer {
  * A layer's weight and bias from an initializer name or function. The weight gets the initializer. The bias
  * gets PyTorch's default (U(+-1/sqrt(fanIn)) of the weight) when the initializer is `'default'`, and zeros
  * otherwise (the usual companion of Glorot/He weights; PyTorch leaves the bias at its default unless told).
+ * `layer` names the layer in errors: an array too large to allocate is reported as
+ * `Linear(100000 -> 100000).weight [100000,100000] float32 needs 40 GB, ...`.
  */
 export function initLayer(
   weightShape: readonly number[],
   biasShape: readonly number[] | null,
   init: InitName | Initializer = 'default',
   options: InitOptions = {},
+  layer = 'layer',
 ): { weight: NDArray; bias: NDArray | null } {
   const weightInit = typeof init === 'function' ? init : initializer(init);
-  const weight = weightInit(weightShape, options);
+  const weight = named(`${layer}.weight`, () => weightInit(weightShape, options));
   let bias: NDArray | null = null;
   if (biasShape !== null) {
-    bias =
+    bias = named(`${layer}.bias`, () =>
       weightInit === pytorchDefault
         ? pytorchDefault(biasShape, { ...options, fanIn: computeFans(weightShape).fanIn })
-        : zeros(biasShape, options);
+        : zeros(biasShape, options),
+    );
   }
   return { weight, bias };
+}
+
+/** Runs `make`; an `AllocationError` from it is re-thrown naming the parameter `what`. */
+function named(what: string, make: () => NDArray): NDArray {
+  try {
+    return make();
+  } catch (e) {
+    throw e instanceof AllocationError ? e.named(what) : e;
+  }
 }

@@ -26,6 +26,15 @@ export interface LayerOptions {
   random?: Random;
 }
 
+/** Throws a RangeError naming the layer unless every size is a positive integer. */
+function checkSizes(layer: string, sizes: Record<string, number>): void {
+  for (const [name, v] of Object.entries(sizes)) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new RangeError(`${layer}: ${name} must be a positive integer, got ${v} (${Object.entries(sizes).map(([k, x]) => `${k} ${x}`).join(', ')})`);
+    }
+  }
+}
+
 /**
  * Fully connected layer, `y = x W^T + b`, with weight `[outFeatures, inFeatures]` and bias `[outFeatures]`,
  * both initialised as PyTorch's `nn.Linear` unless `init` says otherwise. Input `[..., inFeatures]`.
@@ -40,7 +49,14 @@ export class Linear extends Module {
     options: LayerOptions = {},
   ) {
     super();
-    const { weight, bias } = initLayer([outFeatures, inFeatures], options.bias === false ? null : [outFeatures], options.init, options);
+    checkSizes('Linear', { inFeatures, outFeatures });
+    const { weight, bias } = initLayer(
+      [outFeatures, inFeatures],
+      options.bias === false ? null : [outFeatures],
+      options.init,
+      options,
+      `Linear(${inFeatures} -> ${outFeatures})`,
+    );
     this.weight = this.param('weight', weight);
     this.bias = bias === null ? null : this.param('bias', bias);
   }
@@ -81,11 +97,17 @@ export class Conv2d extends Module {
     this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [kernelSize[0], kernelSize[1]];
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 0;
+    const [kh, kw] = this.kernelSize;
+    checkSizes('Conv2d', { inChannels, outChannels, kernelHeight: kh, kernelWidth: kw, stride: this.stride });
+    if (!Number.isInteger(this.padding) || this.padding < 0) {
+      throw new RangeError(`Conv2d: padding must be a non-negative integer, got ${this.padding}`);
+    }
     const { weight, bias } = initLayer(
-      [outChannels, inChannels, ...this.kernelSize],
+      [outChannels, inChannels, kh, kw],
       options.bias === false ? null : [outChannels],
       options.init,
       options,
+      `Conv2d(${inChannels} -> ${outChannels}, ${kh}x${kw})`,
     );
     this.weight = this.param('weight', weight);
     this.bias = bias === null ? null : this.param('bias', bias);
@@ -111,6 +133,7 @@ export class MaxPool2d extends Module {
     readonly stride: number = kernel,
   ) {
     super();
+    checkSizes('MaxPool2d', { kernel, stride });
   }
 
   forward(x: TensorNode): TensorNode {

@@ -12,7 +12,7 @@ export function like(x: NDArray, shape: readonly number[] = x.shape): NDArray {
  * the next kernel call overwrites entirely (gemm with beta = 0, unary, softmax, ...). Cheaper than `like`.
  */
 export function uninitialized(x: NDArray, shape: readonly number[] = x.shape): NDArray {
-  return new NDArray(allocateUninitialized(x.dtype, shapeSize(shape)), shape);
+  return new NDArray(allocateUninitialized(x.dtype, shapeSize(shape), shape, 'op output'), shape);
 }
 
 /**
