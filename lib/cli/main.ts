@@ -22,7 +22,7 @@ import { dotToSvg, graphToDot } from '../report/graph-dot';
 import { ACTIVATIONS, ConfigError, INITS, LOSSES, MODELS, resolveConfig, type RunConfig, type TrainFlags } from '../train/config';
 import { EXPERIMENTS, runExperiment } from './experiments';
 import { buildLoss, buildModel, dataOptions, lossReduction } from '../train/recipe';
-import { runTraining } from './run';
+import { trainCommand, type TrainCommandFlags } from './train-command';
 import { OPTIMIZER_NAMES } from '../optim';
 import { DATASET_NAMES } from '../data/load-dataset';
 
@@ -60,18 +60,9 @@ function applyRuntime(flags: { backend?: string; threads?: string }): void {
   }
 }
 
-async function trainCommand(flags: TrainFlags & { backend?: string; threads?: string }): Promise<void> {
+async function trainAction(flags: TrainCommandFlags): Promise<void> {
   applyRuntime(flags);
-  const config = resolveConfig(flags);
-  const info = backendInfo();
-  console.log(
-    `vugrad: training ${config.model} on ${config.dataset} (${config.optimizer}, lr ${config.lr}, batch ${config.batchSize}, ` +
-      `${config.epochs} epochs, seed ${config.seed}) on the ${info.backend} backend`,
-  );
-  const result = await runTraining(config);
-  const last = result.history[result.history.length - 1];
-  if (last.valAccuracy !== undefined) console.log(`final ${result.heldOutName} accuracy: ${(last.valAccuracy * 100).toFixed(2)}%`);
-  if (config.out) console.log(`wrote metrics, plots, config and model to ${config.out}`);
+  await trainCommand(flags);
 }
 
 async function evaluateCommand(modelPath: string, flags: { data?: string; final?: boolean; limit?: string }): Promise<void> {
@@ -117,9 +108,11 @@ export function buildProgram(): Command {
         .option('-l, --learning-rate <lr>', 'learning rate')
         .addOption(new Option('--optimizer <name>', 'optimizer').choices([...OPTIMIZER_NAMES]))
         .option('--momentum <m>', 'SGD momentum')
-        .option('--out <dir>', 'write metrics (CSV, JSON lines), plots (SVG, PNG), config and model here'),
+        .option('--out <dir>', 'write metrics (CSV, JSON lines), plots (SVG, PNG), config, model and a checkpoint per epoch here')
+        .option('--resume <dir>', "continue the run whose --out was DIR from its last checkpoint (-e raises its epochs)")
+        .addOption(new Option('--dtype <type>', 'float64: exactly reproducible, also across --resume (slower)').choices(['float32', 'float64'])),
     ),
-  ).action(trainCommand);
+  ).action(trainAction);
   program
     .command('evaluate <model>')
     .description('reload a model written by `train --out` and report its accuracy')
@@ -156,7 +149,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed the message
     const e = err as Error;
-    const known = e instanceof ConfigError || e.name === 'DataError' || e instanceof RangeError;
+    const known = e instanceof ConfigError || e.name === 'DataError' || e.name === 'CheckpointError' || e instanceof RangeError;
     console.error(`vugrad: ${e.message}`);
     if (!known && process.env.VUGRAD_DEBUG) console.error(e.stack);
     return known ? 2 : 1;

@@ -11,6 +11,7 @@ import { saveModel } from '../io';
 import type { Module } from '../nn';
 import type { EpochMetrics } from '../train/fit';
 import { trainFromConfig } from '../train/recipe';
+import type { CheckpointState } from '../train/checkpoint';
 import { chartRow, svgToPng } from '../report/plot';
 import type { RunConfig } from '../train/config';
 
@@ -35,6 +36,8 @@ export interface RunIO {
   /** Data already loaded (experiments reuse it across runs). */
   data?: DatasetSplits;
   signal?: AbortSignal;
+  /** Continue from this checkpoint (see `vugrad train --resume`). */
+  resume?: CheckpointState;
 }
 
 /** Trains `config` with terminal output, and writes the run's files when `config.out` is set. */
@@ -48,6 +51,9 @@ export async function runTraining(config: RunConfig, io: RunIO = {}): Promise<Ru
   const result = await trainFromConfig(config, {
     data: io.data,
     signal: io.signal,
+    resume: io.resume,
+    // With --out, a checkpoint after every epoch (see train-command.ts for --resume).
+    checkpointDir: config.out ? path.join(config.out, 'checkpoint') : undefined,
     onStart: (s) => {
       heldOutName = s.heldOutName;
       epochStart = Date.now();

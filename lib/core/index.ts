@@ -1,6 +1,6 @@
 export { AllocationError, DTYPES, NDArray, allocate, checkDType, dtypeOf, formatBytes, sameShape, shapeSize, shapeString } from './ndarray';
 export type { DType, FloatArray, NestedArray } from './ndarray';
-export { Random, globalRandom, manualSeed } from './random';
+export { Random, globalRandom, manualSeed, getRngState, setRngState, type RandomState } from './random';
 export { TensorNode, topologicalOrder, type TensorNodeOptions } from './tensor-node';
 export { Op, OpNode, type Context, type Grads, type OpClass, type OpOptions } from './op';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck';

@@ -21,6 +21,12 @@ function splitmix32(seed: number): () => number {
   };
 }
 
+/** A `Random`'s state (`getState`/`setState`): xoshiro128**'s four words and Box-Muller's cached normal. */
+export interface RandomState {
+  s: number[];
+  spare: number | null;
+}
+
 export class Random {
   private s0 = 0;
   private s1 = 0;
@@ -39,6 +45,29 @@ export class Random {
     this.s2 = sm();
     this.s3 = sm();
     this.spare = null;
+  }
+
+  /**
+   * The generator's whole state, as plain data (JSON keeps it exactly): save it with a checkpoint and give
+   * it to `setState` to continue the same stream (PyTorch's `Generator.get_state`).
+   */
+  getState(): RandomState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+  }
+
+  /** Restores a state from `getState`; throws a RangeError naming what is wrong with a malformed one. */
+  setState(state: RandomState): void {
+    const s = state?.s;
+    if (!Array.isArray(s) || s.length !== 4 || !s.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
+      throw new RangeError(`Random.setState: s must be 4 unsigned 32-bit integers, got ${JSON.stringify(s)}`);
+    }
+    if (s.every((v) => v === 0)) throw new RangeError('Random.setState: an all-zero state is not a valid xoshiro128** state');
+    const spare = state.spare;
+    if (!(spare === null || (typeof spare === 'number' && Number.isFinite(spare)))) {
+      throw new RangeError(`Random.setState: spare must be null or a finite number, got ${JSON.stringify(spare)}`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = s;
+    this.spare = spare;
   }
 
   /** A uniform 32-bit unsigned integer. */
@@ -110,4 +139,14 @@ export const globalRandom = new Random(0x5eed);
 /** Seeds the library-wide generator (PyTorch's `torch.manual_seed`). */
 export function manualSeed(seed: number): void {
   globalRandom.seed(seed);
+}
+
+/** The library-wide generator's state (PyTorch's `torch.get_rng_state`), for checkpoints. */
+export function getRngState(): RandomState {
+  return globalRandom.getState();
+}
+
+/** Restores the library-wide generator from `getRngState` (PyTorch's `torch.set_rng_state`). */
+export function setRngState(state: RandomState): void {
+  globalRandom.setState(state);
 }

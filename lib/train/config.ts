@@ -13,6 +13,7 @@ export const MODELS = ['mlp', 'lenet'] as const;
 export const ACTIVATIONS = ['sigmoid', 'relu', 'tanh'] as const;
 export const INITS = ['default', 'zeros', 'normal', 'glorot', 'glorot-uniform', 'he', 'he-uniform'] as const;
 export const LOSSES = ['ce', 'multimargin', 'mse'] as const;
+export const DTYPES = ['float32', 'float64'] as const;
 
 /** A resolved training run: every setting the recipe needs (see `resolveConfig`). */
 export interface RunConfig {
@@ -38,6 +39,8 @@ export interface RunConfig {
   limit?: number;
   out?: string;
   preset?: 'course';
+  /** Parameters and data in float64 (exactly reproducible across a resume; slower). Absent: float32. */
+  dtype?: (typeof DTYPES)[number];
 }
 
 /** Unresolved settings as the command line gives them (all optional strings/booleans); job specs become these too. */
@@ -63,6 +66,7 @@ export interface TrainFlags {
   limit?: string;
   out?: string;
   preset?: string;
+  dtype?: string;
 }
 
 /** A setting that cannot be used; the message starts with the flag (`--epochs: ...`). */
@@ -172,6 +176,10 @@ export function resolveConfig(flags: TrainFlags): RunConfig {
   if (flags.data !== undefined) c.data = flags.data;
   if (flags.limit !== undefined) c.limit = positiveInt('--limit', flags.limit);
   if (flags.out !== undefined) c.out = flags.out;
+  if (flags.dtype !== undefined) {
+    const dtype = oneOf('--dtype', flags.dtype, DTYPES);
+    if (dtype !== 'float32') c.dtype = dtype;
+  }
   if (c.model === 'lenet' && dataset !== 'cifar10' && dataset !== 'mnist' && dataset !== 'fashion-mnist') {
     throw new ConfigError(`--model lenet needs image data (cifar10, mnist or fashion-mnist), not ${dataset}`);
   }

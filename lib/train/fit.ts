@@ -11,6 +11,7 @@
 import { NDArray } from '../core/ndarray';
 import { TensorNode } from '../core/tensor-node';
 import { DataLoader } from '../data/loader';
+import type { Random } from '../core/random';
 import type { Dataset } from '../data/dataset';
 import { kernels } from '../kernels';
 
@@ -59,6 +60,17 @@ export interface FitOptions {
   batchSize: number;
   /** Seeds the shuffling of the training data. */
   seed?: number;
+  /**
+   * The generator that shuffles the training data (instead of `seed`): pass your own to save its state in a
+   * checkpoint (`getState`) and restore it on resume, so that the resumed epochs see the same batches.
+   */
+  random?: Random;
+  /**
+   * Resuming: the epochs already trained, in order (their metrics come first in the result). Training runs
+   * epochs `history.length + 1` to `epochs`; the model, optimizer and `random` must be restored by the
+   * caller to their state after the last of them. Default: none (a fresh run).
+   */
+  history?: readonly EpochMetrics[];
   /** 'sum' when the loss sums over the batch (the course's); metrics are then divided by the batch size. */
   lossReduction?: 'mean' | 'sum';
   onBatch?: (m: BatchMetrics) => void;
@@ -116,7 +128,8 @@ export async function evaluate(
 
 /**
  * Trains `model` on `data.train` for `options.epochs` epochs, evaluating on `data.val` (or `data.test`) after
- * each. Resolves with one EpochMetrics per epoch. Throws when the loss becomes NaN or infinite.
+ * each. Resolves with one EpochMetrics per epoch. Throws when the loss becomes NaN or infinite. With
+ * `history`, continues an interrupted run from the epoch after its last.
  */
 export async function fit(
   model: Trainable,
@@ -126,14 +139,16 @@ export async function fit(
   const { optimizer, epochs, batchSize } = options;
   if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`fit: epochs must be a positive integer, got ${epochs}`);
   const held = data.val ?? data.test;
-  const loader = new DataLoader(data.train, { batchSize, shuffle: true, seed: options.seed });
+  const prior = options.history ?? [];
+  if (prior.length > epochs) throw new RangeError(`fit: history already holds ${prior.length} epochs, more than epochs = ${epochs}`);
+  const loader = new DataLoader(data.train, { batchSize, shuffle: true, ...(options.random ? { random: options.random } : { seed: options.seed }) });
   const sumReduction = options.lossReduction === 'sum';
   const yieldEvery = options.yieldEveryMs ?? 10;
-  const history: EpochMetrics[] = [];
+  const history: EpochMetrics[] = [...prior];
   let lastYield = Date.now();
 
   model.train();
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  for (let epoch = prior.length + 1; epoch <= epochs; epoch++) {
     const start = process.hrtime.bigint();
     let lossSum = 0;
     let correct = 0;

@@ -8,7 +8,7 @@
  * const config = resolveConfig({ dataset: 'synth', epochs: '2' });
  * const { history, model } = await trainFromConfig(config, { onEpoch: (m) => console.log(m.epoch, m.trainLoss) });
  */
-import { manualSeed } from '../core/random';
+import { Random, getRngState, manualSeed, setRngState } from '../core/random';
 import { heldOut, type Dataset, type DatasetSplits } from '../data/dataset';
 import { loadDataset, type LoadDatasetOptions } from '../data/load-dataset';
 import { LeNet, MLP, lossByName, type Module } from '../nn';
@@ -16,6 +16,7 @@ import { createOptimizer, type Optimizer } from '../optim';
 import { crossEntropy } from '../ops/functions';
 import { fit, type BatchMetrics, type EpochMetrics, type LossFn } from './fit';
 import type { RunConfig } from './config';
+import { CheckpointError, checkpointFile, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
 
 /** The options `loadDataset` gets for a config. */
 export function dataOptions(config: RunConfig): LoadDatasetOptions {
@@ -27,6 +28,7 @@ export function dataOptions(config: RunConfig): LoadDatasetOptions {
     seed: config.seed,
     flatten: config.model === 'mlp',
     normalize: config.normalize,
+    ...(config.dtype ? { dtype: config.dtype } : {}),
   };
 }
 
@@ -35,7 +37,7 @@ export function buildModel(config: RunConfig, train: Dataset): Module {
   const shape = train.x.shape.slice(1);
   if (config.model === 'lenet') {
     if (shape.length !== 3) throw new Error(`lenet needs images [C, H, W]; ${train.name} has samples of shape [${shape.join(',')}]`);
-    return new LeNet({ inChannels: shape[0], numClasses: train.numClasses, imageSize: shape[1] });
+    return new LeNet({ inChannels: shape[0], numClasses: train.numClasses, imageSize: shape[1], dtype: config.dtype });
   }
   const inputSize = shape.reduce((a, b) => a * b, 1);
   return new MLP({
@@ -44,6 +46,7 @@ export function buildModel(config: RunConfig, train: Dataset): Module {
     outputSize: train.numClasses,
     activation: config.activation,
     init: config.init,
+    dtype: config.dtype,
   });
 }
 
@@ -94,6 +97,17 @@ export interface TrainFromConfigOptions {
   onEpoch?: (m: EpochMetrics) => void;
   /** Cancels training: rejects with an AbortError at the next batch. */
   signal?: AbortSignal;
+  /**
+   * Save a checkpoint here after every epoch (`checkpoint.safetensors`, see lib/train/checkpoint), before
+   * `onEpoch` reports it: a crash costs at most the epoch in flight.
+   */
+  checkpointDir?: string;
+  /**
+   * Continue from a checkpoint (its directory, or one already loaded): the model, optimizer, generators and
+   * history are restored and training goes on from the next epoch up to `config.epochs`. The checkpoint's
+   * model and optimizer must fit `config` (an error names the file otherwise).
+   */
+  resume?: string | CheckpointState;
 }
 
 /** A finished run. */
@@ -111,6 +125,11 @@ export interface TrainFromConfigResult {
  * loss and optimizer, and trains with `fit`, evaluating the held-out split after every epoch.
  */
 export async function trainFromConfig(config: RunConfig, options: TrainFromConfigOptions = {}): Promise<TrainFromConfigResult> {
+  const checkpoint = typeof options.resume === 'string' ? loadCheckpoint(options.resume) : options.resume;
+  const source = typeof options.resume === 'string' ? checkpointFile(options.resume) : 'the checkpoint';
+  if (checkpoint && checkpoint.epoch > config.epochs) {
+    throw new RangeError(`resume: ${source} has ${checkpoint.epoch} epochs done, more than the ${config.epochs} asked for`);
+  }
   manualSeed(config.seed);
   const data = options.data ?? (await loadDataset(config.dataset, dataOptions(config)));
   options.signal?.throwIfAborted();
@@ -118,17 +137,44 @@ export async function trainFromConfig(config: RunConfig, options: TrainFromConfi
   const heldOutName = data.val ? 'val' : 'test';
   const model = buildModel(config, data.train);
   const optimizer = buildOptimizer(config, model);
+  // The training data's own shuffling stream (what `fit` makes from `seed`), kept here to save its state.
+  const shuffle = new Random(config.seed);
+  if (checkpoint) {
+    try {
+      model.loadStateDict(checkpoint.model);
+      optimizer.loadStateDict(checkpoint.optimizer);
+      setRngState(checkpoint.random.global);
+      if (checkpoint.random.shuffle) shuffle.setState(checkpoint.random.shuffle);
+    } catch (e) {
+      throw new CheckpointError(source, `${source}: does not fit this run's model or optimizer: ${(e as Error).message}`);
+    }
+  }
   options.onStart?.({ data, heldOut: held, heldOutName, model });
+  const epochsSoFar: EpochMetrics[] = [];
   const history = await fit(model, { train: data.train, val: held }, {
     optimizer,
     loss: buildLoss(config),
     lossReduction: lossReduction(config),
     epochs: config.epochs,
     batchSize: config.batchSize,
-    seed: config.seed,
+    random: shuffle,
+    history: checkpoint?.history,
     signal: options.signal,
     onBatch: options.onBatch,
-    onEpoch: options.onEpoch,
+    onEpoch: (m) => {
+      if (options.checkpointDir) {
+        saveCheckpoint(options.checkpointDir, {
+          epoch: m.epoch,
+          history: [...(checkpoint?.history ?? []), ...epochsSoFar, m],
+          config,
+          model: model.stateDict(),
+          optimizer: optimizer.stateDict(),
+          random: { global: getRngState(), shuffle: shuffle.getState() },
+        });
+      }
+      epochsSoFar.push(m);
+      options.onEpoch?.(m);
+    },
   });
   return { config, history, model, optimizer, heldOutName, data };
 }
