@@ -24,6 +24,8 @@ import { AttributeType, DataType, decodeModel, type AttributeProtoObject, type M
 export interface OnnxImportContext {
   /** The node being imported. */
   node: NodeProtoObject;
+  /** The node's data input for a batch of one zero sample, when the graph's input shape is fixed (else null). */
+  example: TensorNode | null;
   /** An attribute's value (int, float, ints, floats), or `fallback` when the node does not set it. */
   attr(name: string, fallback: number): number;
   attr(name: string, fallback: number[]): number[];
@@ -147,10 +149,17 @@ function reshape(ctx: OnnxImportContext): Module {
   const shape = ctx.constant(1);
   if (shape === null) return ctx.fail('its target shape must be a constant');
   const target = Array.from(shape.data);
-  // [-1, K], [0, -1] and [0, K] flatten to [batch, features] (0 copies the batch axis): vugrad's Flatten(1).
-  const flattens = target.length === 2 && (target[0] === -1 || target[0] === 0) && (target[1] === -1 || target[1] > 0) && !(target[0] === -1 && target[1] === -1);
-  if (!flattens) ctx.fail(`a reshape to [${target.join(', ')}] is not supported (only flattening to [batch, features])`);
-  return new Flatten(1);
+  // A reshape that keeps the leading axes and merges the rest is vugrad's Flatten(k): [0, d1..d(k-1), -1]
+  // (0 copies an input axis), or [-1 | 0, K] for k = 1. Checked against the input's shape when it is known.
+  const k = target.length - 1;
+  const sample = ctx.example?.shape ?? null;
+  const keeps = target.slice(1, k).every((d, j) => d === 0 || (sample !== null && d === sample[j + 1]));
+  const last = target[k];
+  const lastOk = last === -1 || (last > 0 && (sample === null || last === shapeSize(sample.slice(k))));
+  const firstOk = target[0] === 0 || (k === 1 && target[0] === -1 && last !== -1);
+  const flattens = k >= 1 && firstOk && keeps && lastOk;
+  if (!flattens) ctx.fail(`a reshape to [${target.join(', ')}]${sample ? ` of [batch, ${sample.slice(1).join(', ')}]` : ''} is not supported (only flattening trailing axes)`);
+  return new Flatten(k);
 }
 
 function dropout(ctx: OnnxImportContext): Module {
@@ -171,6 +180,8 @@ export const ONNX_IMPORTERS: Record<string, OnnxImporter> = {
   Tanh: () => new Tanh(),
   Dropout: dropout,
   Identity: () => null,
+  // Add is a layer's bias only: MatMul takes the Add that follows it.
+  Add: (ctx) => ctx.fail('an Add that is not the bias of a MatMul before it is not supported'),
 };
 
 interface OnnxImportContextInternal extends OnnxImportContext {
@@ -321,6 +332,10 @@ export function importOnnx(source: string | Uint8Array): Sequential {
   for (const t of graph.initializer ?? []) constants.set(t.name ?? '', tensorValue(t, `initializer '${t.name}'`));
   const layers: Module[] = [];
   let current = input.name ?? '';
+  const inputShape = readInputShape(input);
+  // A batch of one zero sample run through the layers as they are built: shapes for the importers, and a
+  // graph whose layers do not fit together fails at its node, not at the first prediction.
+  let example: TensorNode | null = inputShape === null ? null : TensorNode.constant(NDArray.zeros([1, ...inputShape]));
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i];
     const label = `node ${i} (${node.op_type}${node.name ? ` '${node.name}'` : ''})`;
@@ -341,6 +356,7 @@ export function importOnnx(source: string | Uint8Array): Sequential {
     let consumed = false;
     const ctx: OnnxImportContextInternal = {
       node,
+      example,
       attr: ((key: string, fallback: number | number[]) => {
         const a = attributes.get(key);
         if (a === undefined) return fallback;
@@ -368,31 +384,28 @@ export function importOnnx(source: string | Uint8Array): Sequential {
       },
     };
     const layer = ONNX_IMPORTERS[node.op_type ?? ''](ctx);
-    if (layer !== null) layers.push(layer);
+    if (layer !== null) {
+      layer.eval();
+      layers.push(layer);
+      if (example !== null) {
+        try {
+          example = layer.call(example);
+        } catch (e) {
+          ctx.fail(`the ${layer.constructor.name} it becomes does not take inputs of shape [batch, ${example.shape.slice(1).join(', ')}]: ${(e as Error).message}`);
+        }
+      }
+    }
     const last = consumed ? nodes[++i] : node;
     current = last.output?.[0] ?? '';
   }
   if (current !== output.name) {
     throw new RangeError(`onnx: ${name}: the chain of layers ends in '${current}', not in the graph output '${output.name}'`);
   }
-  const net = new Sequential(...layers).eval();
-  checkRuns(net, readInputShape(input), name);
-  return net;
+  return new Sequential(...layers).eval();
 }
 
 function readInputShape(input: { type?: { tensor_type?: { shape?: { dim?: { dim_value?: number }[] } } } }): number[] | null {
   const dims = input.type?.tensor_type?.shape?.dim ?? [];
   const sample = dims.slice(1).map((d) => d.dim_value ?? 0);
   return dims.length >= 2 && sample.every((d) => d > 0) ? sample : null;
-}
-
-// Runs the imported model once on a zero sample, when the input shape is known: a graph whose layers do not
-// fit together (wrong sizes) fails here with the model's name, not at the first real prediction.
-function checkRuns(net: Sequential, shape: number[] | null, name: string): void {
-  if (shape === null) return;
-  try {
-    net.call(TensorNode.constant(NDArray.zeros([1, ...shape])));
-  } catch (e) {
-    throw new RangeError(`onnx: ${name}: the imported layers do not run on inputs of shape [batch, ${shape.join(', ')}]: ${(e as Error).message}`);
-  }
 }
