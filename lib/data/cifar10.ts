@@ -9,8 +9,8 @@
  *   holding a single such archive will do). Images are decoded once (about 0.2 ms each) and cached as a
  *   binary file (see `cache.ts`), so the next load takes a fraction of a second.
  *
- * Splits as for MNIST: the last 5,000 training images are the validation set; `final: true` trains on all
- * 50,000 and returns the test set. Images come as `[N, 3, 32, 32]` in [0, 1]; `normalize` standardises
+ * Splits as for MNIST: the last 10% of the training images (5,000 of the full 50,000; `valSize` sets another
+ * fraction or a count) are the validation set; `final: true` trains on all 50,000 and returns the test set. Images come as `[N, 3, 32, 32]` in [0, 1]; `normalize` standardises
  * each colour channel. Loading is asynchronous, since decoding a folder of images takes a while.
  *
  * @example
@@ -25,13 +25,19 @@ import { Dataset, DatasetSplits } from './dataset';
 import { DataError } from './errors';
 import { ImageSource, decodeImages, imageSourceFromTar, isTarImagePath, openImageFolder, readTarFiles } from './image-folder';
 import { ChannelStats, normalizeChannels } from './normalize';
+import { resolveValSize } from './split';
 
 export interface Cifar10Options {
   /** The data: a directory (binary batches or image folder) or a `.tar.gz` of either. */
   dir?: string;
   /** `true`: all 50,000 training images and the test set. Default false: 45,000 train / 5,000 validation. */
   final?: boolean;
-  /** Validation images held out of the end of the training set when not `final`. Default 5,000. */
+  /**
+   * Validation images held out of the end of the training set when not `final`: a fraction (`0.1`) or a count
+   * (`5000`; `0` for none). Default 0.1: the course's 5,000 of the full 50,000, and 10% of a smaller folder.
+   */
+  valSize?: number;
+  /** The validation count, as `valSize` (kept for older code; `valSize` wins when both are given). */
   numVal?: number;
   /** At most this many samples per split: only these are decoded when there is no cache yet. */
   limit?: number;
@@ -83,7 +89,7 @@ interface Source {
 
 /** Loads CIFAR-10; see the module notes for the forms `dir` may take. */
 export async function loadCifar10(options: Cifar10Options = {}): Promise<DatasetSplits> {
-  const { final = false, numVal = 5000, limit = Infinity, dtype = 'float32' } = options;
+  const { final = false, limit = Infinity, dtype = 'float32' } = options;
   if (options.dir === undefined) {
     throw new DataError('', `CIFAR-10: no data directory given (dir option, --data PATH). ${HINT}`);
   }
@@ -106,9 +112,7 @@ export async function loadCifar10(options: Cifar10Options = {}): Promise<Dataset
     const [test] = await source.load('test', [take(0, nTest)]);
     return { train: toDataset(train, 'train'), test: toDataset(test, 'test') };
   }
-  if (!(Number.isInteger(numVal) && numVal >= 0 && numVal <= nTrain)) {
-    throw new RangeError(`cifar10: numVal must be an integer in 0..${nTrain}, got ${numVal}`);
-  }
+  const numVal = resolveValSize(`cifar10 (${source.location})`, nTrain, options.valSize ?? options.numVal, 0.1);
   const cut = nTrain - numVal;
   const [train, val] = await source.load('train', [take(0, cut), take(cut, nTrain)]);
   return { train: toDataset(train, 'train'), val: toDataset(val, 'val') };

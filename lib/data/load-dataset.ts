@@ -10,6 +10,7 @@ import { DatasetSplits } from './dataset';
 import { Cifar10Options, loadCifar10 } from './cifar10';
 import { loadFashionMnist } from './fashion-mnist';
 import { IdxDatasetOptions, loadMnist } from './mnist';
+import { resolveValSize } from './split';
 import { loadSynth } from './synthetic';
 
 export const DATASET_NAMES = ['synth', 'mnist', 'fashion-mnist', 'cifar10'] as const;
@@ -28,6 +29,12 @@ export interface LoadDatasetOptions {
   flatten?: boolean;
   /** At most this many samples per split. */
   limit?: number;
+  /**
+   * Held out of the training data for validation (not with `final`): a fraction (`0.1`) or a count (`5000`,
+   * `0` for none), `--val-size`. Defaults: the course's 5,000 of 60,000 for MNIST and Fashion-MNIST (1/12),
+   * 5,000 of 50,000 for CIFAR-10 (10%), 10,000 of 70,000 for synth; a smaller copy is split in proportion.
+   */
+  valSize?: number;
   /** Synth: the generator's seed. */
   seed?: number;
   /** CIFAR-10: per-channel standardisation (see `Cifar10Options.normalize`). */
@@ -47,11 +54,13 @@ export async function loadDataset(name: DatasetName, options: LoadDatasetOptions
   switch (name) {
     case 'synth': {
       const limit = options.limit ?? Infinity;
+      // NOTE: synth draws its samples, so valSize is taken out of the 70,000 it draws in all.
+      const numVal = options.final ? 10_000 : resolveValSize('synth', 70_000, options.valSize, 1 / 7);
       const splits = loadSynth({
         seed: options.seed,
         dtype: options.dtype,
-        numTrain: Math.min(60_000, limit),
-        numVal: Math.min(10_000, limit),
+        numTrain: Math.min(70_000 - numVal, limit),
+        numVal: Math.min(numVal, limit),
       });
       return options.final ? { train: splits.train, test: { ...(splits.val as NonNullable<typeof splits.val>), name: 'synth/test' } } : splits;
     }

