@@ -1,7 +1,7 @@
 /**
  * Kernel dispatch: the one table ops call (`kernels.gemm(...)`).
  *
- * At load time this picks a backend for each kernel:
+ * At load time this picks a backend for each kernel (and `useBackend` picks again at run time):
  * - `VUGRAD_BACKEND=js` uses the pure-TypeScript kernels and never loads the addon;
  * - otherwise (unset, `auto` or `native`) it loads the C++ addon when one is built or prebuilt, and each kernel
  *   the addon implements runs natively (tiny inputs stay in JS, see `SMALL_INPUT_CUTOFF`);
@@ -20,7 +20,7 @@
 import * as os from 'node:os';
 import { jsKernels } from './js';
 import type { KernelName, KernelTable } from './names';
-import { composeTable, loadNative, nativeTable, SMALL_INPUT_CUTOFF, type NativeBinding } from './native';
+import { composeTable, loadNative, nativeTable, smallInputCutoffs, type NativeBinding, type SmallInputCutoffs } from './native';
 import { validated } from './validate';
 
 export type { KernelTable, KernelName, UnaryOp, BinaryOp } from './names';
@@ -58,63 +58,132 @@ export interface BackendInfo {
   /** Kernels that always run in JS. */
   jsKernels: KernelName[];
   /** Inputs smaller than these stay in JS even for native kernels. */
-  smallInputCutoff: typeof SMALL_INPUT_CUTOFF | null;
+  smallInputCutoff: SmallInputCutoffs | null;
 }
 
-const requestedRaw = (process.env.VUGRAD_BACKEND ?? '').trim().toLowerCase();
-const requested: BackendInfo['requested'] = requestedRaw === 'js' || requestedRaw === 'native' ? requestedRaw : 'auto';
-if (requestedRaw !== '' && requestedRaw !== 'auto' && requested === 'auto') {
-  process.emitWarning(`VUGRAD_BACKEND='${process.env.VUGRAD_BACKEND}' is not js, native or auto; using auto`);
+type Requested = BackendInfo['requested'];
+
+function parseRequested(raw: string | undefined): Requested {
+  const r = (raw ?? '').trim().toLowerCase();
+  if (r === 'js' || r === 'native' || r === 'auto') return r;
+  if (r !== '') process.emitWarning(`VUGRAD_BACKEND='${raw}' is not js, native or auto; using auto`);
+  return 'auto';
 }
 
 const checkedJs = validated(jsKernels, { checkIndices: true });
 
-let binding: NativeBinding | null = null;
-let addonPath: string | null = null;
-let reason: string;
-if (requested === 'js') {
-  reason = 'VUGRAD_BACKEND=js';
-} else {
+/** The addon, loaded at most once per process (on the first request for a native backend), and its table. */
+let addon: { binding: NativeBinding | null; detail: string; table: KernelTable | null; names: KernelName[] } | null = null;
+
+function loadAddon(): NonNullable<typeof addon> {
+  if (addon) return addon;
   const load = loadNative();
-  binding = load.binding;
-  if (binding) {
-    addonPath = load.detail;
-    reason = requested === 'native' ? 'VUGRAD_BACKEND=native' : 'native addon loaded';
-  } else {
-    reason = `native addon is unavailable (${load.detail}); using the JS kernels`;
-    if (requested === 'native') {
-      reason = `VUGRAD_BACKEND=native was requested, but the ${reason}`;
-      process.emitWarning(`vugrad: ${reason}`);
+  addon = { binding: load.binding, detail: load.detail, table: null, names: [] };
+  if (load.binding) {
+    const composed = composeTable(nativeTable(load.binding, jsKernels, cutoffs), jsKernels);
+    addon.names = composed.native;
+    // The addon range-checks index arrays itself, so the TypeScript checks skip that O(n) pass.
+    addon.table = validated(composed.table, { checkIndices: false });
+    if (!process.env.OPENBLAS_NUM_THREADS && !process.env.OMP_NUM_THREADS) {
+      // Default: no more BLAS threads than cores (OpenBLAS may count cores this process cannot use).
+      load.binding.setNumThreads(Math.max(1, Math.min(load.binding.getNumThreads(), availableCores())));
     }
   }
-}
-
-let nativeNames: KernelName[] = [];
-let checkedNative: KernelTable | null = null;
-if (binding) {
-  const composed = composeTable(nativeTable(binding, jsKernels), jsKernels);
-  nativeNames = composed.native;
-  // The addon range-checks index arrays itself, so the TypeScript checks skip that O(n) pass.
-  checkedNative = validated(composed.table, { checkIndices: false });
-  if (!process.env.OPENBLAS_NUM_THREADS && !process.env.OMP_NUM_THREADS) {
-    // Default: no more BLAS threads than cores (OpenBLAS may count cores this process cannot use).
-    binding.setNumThreads(Math.max(1, Math.min(binding.getNumThreads(), availableCores())));
-  }
+  return addon;
 }
 
 function availableCores(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
-/** The kernel table ops use. Its entries are the native ones where the addon provides them, else JS. */
-export const kernels: KernelTable = { ...(checkedNative ?? checkedJs) };
+const cutoffs = smallInputCutoffs();
+
+/**
+ * The kernel table ops use. Its entries are the native ones where the addon provides them, else JS. Until the
+ * first kernel call (or backendInfo/useBackend) each entry is a stand-in that makes the environment's choice
+ * and then calls the chosen kernel: the addon is loaded only when a backend that uses it is first needed.
+ */
+export const kernels: KernelTable = Object.fromEntries(
+  (Object.keys(checkedJs) as KernelName[]).map((name) => [
+    name,
+    (...args: unknown[]) => {
+      ensureSelected();
+      return (kernels[name] as (...a: unknown[]) => unknown)(...args);
+    },
+  ]),
+) as unknown as KernelTable;
+
+/** What is in use now: set by `select`, read by backendInfo and the thread settings. */
+let active: { requested: Requested; reason: string; binding: NativeBinding | null } = {
+  requested: 'auto',
+  reason: 'not selected yet',
+  binding: null,
+};
+
+function select(requested: Requested, source: string): { ok: boolean; detail: string } {
+  if (requested === 'js') {
+    Object.assign(kernels, checkedJs);
+    active = { requested, reason: source === 'env' ? 'VUGRAD_BACKEND=js' : `useBackend('js')`, binding: null };
+    return { ok: true, detail: '' };
+  }
+  const a = loadAddon();
+  if (!a.binding || !a.table) {
+    Object.assign(kernels, checkedJs);
+    let reason = `native addon is unavailable (${a.detail}); using the JS kernels`;
+    if (requested === 'native') reason = `${source === 'env' ? 'VUGRAD_BACKEND=native' : `useBackend('native')`} was requested, but the ${reason}`;
+    active = { requested, reason, binding: null };
+    return { ok: false, detail: a.detail };
+  }
+  Object.assign(kernels, a.table);
+  const reason =
+    requested === 'native'
+      ? source === 'env' ? 'VUGRAD_BACKEND=native' : `useBackend('native')`
+      : 'native addon loaded';
+  active = { requested, reason, binding: a.binding };
+  return { ok: true, detail: a.detail };
+}
+
+let selected = false;
+
+/** Makes the environment's choice (VUGRAD_BACKEND, default auto) once, unless useBackend made one first. */
+function ensureSelected(): void {
+  if (selected) return;
+  selected = true;
+  const fromEnv = parseRequested(process.env.VUGRAD_BACKEND);
+  const r = select(fromEnv, 'env');
+  if (!r.ok && fromEnv === 'native') process.emitWarning(`vugrad: ${active.reason}`);
+}
+
+/**
+ * Switches every kernel to one backend, at run time, for everything in this process that uses vugrad (ops,
+ * modules, optimizers): `'js'` (the TypeScript kernels; the addon is never loaded for it), `'native'` (the
+ * addon; throws, naming the reason, when it cannot load here) or `'auto'` (the addon when it loads, else JS).
+ * The default is `VUGRAD_BACKEND` (else `'auto'`). Argument checks stay in front of either table. Returns
+ * `backendInfo()` after the switch.
+ *
+ * @example
+ * import { useBackend } from 'vugrad';
+ * useBackend('js');      // e.g. to compare results with the native kernels
+ * useBackend('auto');
+ */
+export function useBackend(name: Requested): BackendInfo {
+  if (name !== 'js' && name !== 'native' && name !== 'auto') {
+    throw new TypeError(`useBackend: expected 'auto', 'js' or 'native', got ${JSON.stringify(name)}`);
+  }
+  selected = true;
+  const r = select(name, 'call');
+  if (!r.ok && name === 'native') throw new Error(`useBackend('native'): the native addon is unavailable here (${r.detail})`);
+  return backendInfo();
+}
 
 /**
  * The argument-checked tables of each backend, for conformance tests and benchmarks: `js` always, `native`
- * when the addon loaded in this process (null otherwise, e.g. under VUGRAD_BACKEND=js).
+ * when the addon loaded in this process (null otherwise, e.g. under VUGRAD_BACKEND=js until useBackend asks
+ * for it).
  */
 export function backendTables(): { js: KernelTable; native: KernelTable | null } {
-  return { js: checkedJs, native: checkedNative };
+  ensureSelected();
+  return { js: checkedJs, native: addon?.table ?? null };
 }
 
 /**
@@ -124,12 +193,15 @@ export function backendTables(): { js: KernelTable; native: KernelTable | null }
  * node -e "console.log(require('vugrad').backendInfo())"
  */
 export function backendInfo(): BackendInfo {
+  ensureSelected();
   const all = Object.keys(jsKernels) as KernelName[];
+  const binding = active.binding;
+  const nativeNames = binding ? (addon?.names ?? []) : [];
   return {
     backend: binding ? 'native' : 'js',
-    reason,
-    requested,
-    addonPath,
+    reason: active.reason,
+    requested: active.requested,
+    addonPath: binding ? (addon?.detail ?? null) : null,
     blas: binding ? binding.blasConfig() : null,
     blasCore: binding ? binding.blasCoreName() : null,
     threads: binding ? binding.getNumThreads() : 1,
@@ -138,7 +210,7 @@ export function backendInfo(): BackendInfo {
     openblasCoretype: process.env.OPENBLAS_CORETYPE ?? null,
     nativeKernels: [...nativeNames],
     jsKernels: all.filter((k) => !nativeNames.includes(k)),
-    smallInputCutoff: binding ? SMALL_INPUT_CUTOFF : null,
+    smallInputCutoff: binding ? cutoffs : null,
   };
 }
 
@@ -155,8 +227,10 @@ export function backendInfo(): BackendInfo {
  * setNumThreads(1); // e.g. when running two training workers on a 2-core machine
  */
 export function setNumThreads(n: number): void {
+  ensureSelected();
   if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: n must be an integer >= 1, got ${n}`);
-  binding?.setNumThreads(n);
+  // The addon's pool is process-wide: set it even while the JS backend is selected, for a later switch.
+  addon?.binding?.setNumThreads(n);
 }
 
 /**
@@ -165,10 +239,12 @@ export function setNumThreads(n: number): void {
  * worker's peak. Returns true when memory was released.
  */
 export function releaseFreedMemory(): boolean {
-  return binding?.trimMemory?.() ?? false;
+  ensureSelected();
+  return addon?.binding?.trimMemory?.() ?? false;
 }
 
 /** Threads each native kernel call uses (1 without the addon). */
 export function getNumThreads(): number {
-  return binding ? binding.getNumThreads() : 1;
+  ensureSelected();
+  return active.binding ? active.binding.getNumThreads() : 1;
 }

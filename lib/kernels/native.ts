@@ -126,6 +126,28 @@ export const SMALL_INPUT_CUTOFF = {
   gemm: 512,
 } as const;
 
+/** Small-input cut-offs by kind of kernel (elements; gemm: multiply-adds). */
+export type SmallInputCutoffs = { readonly [K in keyof typeof SMALL_INPUT_CUTOFF]: number };
+
+/**
+ * The cut-offs in effect: `SMALL_INPUT_CUTOFF`, or every one set to `VUGRAD_NATIVE_MIN_SIZE` when that is a
+ * non-negative integer. `VUGRAD_NATIVE_MIN_SIZE=0` sends every kernel call to the addon, however small: the test
+ * suite's native pass runs that way, so that it tests native code and not the JS kernels a second time.
+ *
+ * @example
+ * VUGRAD_NATIVE_MIN_SIZE=0 node train.js   # every call native (slower on tiny tensors; for testing)
+ */
+export function smallInputCutoffs(env: NodeJS.ProcessEnv = process.env): SmallInputCutoffs {
+  const raw = env.VUGRAD_NATIVE_MIN_SIZE;
+  if (raw === undefined || raw.trim() === '') return SMALL_INPUT_CUTOFF;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    process.emitWarning(`vugrad: VUGRAD_NATIVE_MIN_SIZE='${raw}' is not a non-negative integer; using the measured cut-offs`);
+    return SMALL_INPUT_CUTOFF;
+  }
+  return { cheapElementwise: n, transcendental: n, reduce: n, gemm: n };
+}
+
 const TRANSCENDENTAL: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['exp', 'log', 'sigmoid', 'tanh']);
 
 /**
@@ -133,8 +155,8 @@ const TRANSCENDENTAL: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['exp', 'log', 'si
  * Returns every kernel: the addon implements the whole table today; a kernel it lacked would be left out here
  * and dispatch would use the JS one (see `composeTable`).
  */
-export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTable> {
-  const table = adapters(b, js);
+export function nativeTable(b: NativeBinding, js: KernelTable, cut: SmallInputCutoffs = SMALL_INPUT_CUTOFF): Partial<KernelTable> {
+  const table = adapters(b, js, cut);
   // An addon built from older sources (a stale build/ or prebuild) may lack a newer kernel: leave it to JS.
   for (const name of Object.keys(table) as KernelName[]) {
     if (typeof (b as unknown as Record<string, unknown>)[name] !== 'function') delete table[name];
@@ -142,8 +164,7 @@ export function nativeTable(b: NativeBinding, js: KernelTable): Partial<KernelTa
   return table;
 }
 
-function adapters(b: NativeBinding, js: KernelTable): Partial<KernelTable> {
-  const cut = SMALL_INPUT_CUTOFF;
+function adapters(b: NativeBinding, js: KernelTable, cut: SmallInputCutoffs): Partial<KernelTable> {
   return {
     gemm(ta, tb, m, n, k, alpha, a, bm, beta, c) {
       if (m * n * k < cut.gemm) return js.gemm(ta, tb, m, n, k, alpha, a, bm, beta, c);
