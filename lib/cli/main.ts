@@ -17,12 +17,14 @@ import { TensorNode } from '../core/tensor-node';
 import { DataLoader } from '../data/loader';
 import { loadModel, loadSafetensors } from '../io';
 import { evaluate } from '../train/fit';
-import { backendInfo, setNumThreads } from '../kernels';
+import { backendInfo, setNumThreads, useBackend } from '../kernels';
 import { dotToSvg, graphToDot } from '../report/graph-dot';
 import { ACTIVATIONS, ConfigError, INITS, LOSSES, MODELS, resolveConfig, type RunConfig, type TrainFlags } from '../train/config';
 import { EXPERIMENTS, runExperiment } from './experiments';
 import { buildLoss, buildModel, dataOptions, lossReduction } from '../train/recipe';
 import { trainCommand, type TrainCommandFlags } from './train-command';
+import { writeFileAtomic } from '../train/atomic-file';
+import { prepareOutputDir } from '../train/output-dir';
 import { OPTIMIZER_NAMES } from '../optim';
 import { DATASET_NAMES } from '../data/load-dataset';
 
@@ -53,6 +55,8 @@ function addRuntimeFlags(cmd: Command): Command {
 }
 
 function applyRuntime(flags: { backend?: string; threads?: string }): void {
+  // --backend wins over VUGRAD_BACKEND; 'native' where the addon cannot load is an error naming why.
+  if (flags.backend === 'js' || flags.backend === 'native') useBackend(flags.backend);
   if (flags.threads !== undefined) {
     const n = Number(flags.threads);
     if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--threads: expected a positive integer, got '${flags.threads}'`);
@@ -80,6 +84,8 @@ async function evaluateCommand(modelPath: string, flags: { data?: string; final?
 
 async function graphCommand(flags: TrainFlags): Promise<void> {
   const config = resolveConfig({ limit: '8', ...flags });
+  const out = config.out ?? 'graph';
+  prepareOutputDir(out, '--out'); // before the data loads
   const data = await loadDataset(config.dataset, dataOptions(config));
   const model = buildModel(config, data.train);
   const batch = new DataLoader(data.train, { batchSize: Math.min(4, data.train.y.length) })[Symbol.iterator]().next().value;
@@ -89,10 +95,8 @@ async function graphCommand(flags: TrainFlags): Promise<void> {
   loss.name = 'loss';
   const names = new Map(model.namedParameters().map(([n, p]) => [p, n] as [TensorNode, string]));
   const dot = graphToDot(loss, { names });
-  const out = config.out ?? 'graph';
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'graph.dot'), dot);
-  fs.writeFileSync(path.join(out, 'graph.svg'), await dotToSvg(dot));
+  writeFileAtomic(path.join(out, 'graph.dot'), dot);
+  writeFileAtomic(path.join(out, 'graph.svg'), await dotToSvg(dot));
   console.log(`wrote ${path.join(out, 'graph.dot')} and ${path.join(out, 'graph.svg')}`);
 }
 
@@ -149,7 +153,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed the message
     const e = err as Error;
-    const known = e instanceof ConfigError || e.name === 'DataError' || e.name === 'CheckpointError' || e instanceof RangeError;
+    const known = e instanceof ConfigError || e.name === 'DataError' || e.name === 'CheckpointError' || e.name === 'OutputDirError' || e instanceof RangeError;
     console.error(`vugrad: ${e.message}`);
     if (!known && process.env.VUGRAD_DEBUG) console.error(e.stack);
     return known ? 2 : 1;
