@@ -1,5 +1,5 @@
 /**
- * The `vugrad` command line: `train`, `evaluate`, `graph` and `experiment`.
+ * The `vugrad` command line: `train`, `evaluate`, `graph`, `experiment`, `export` and `predict`.
  *
  * @example
  * npx vugrad train -D mnist -e 5
@@ -7,6 +7,8 @@
  * npx vugrad evaluate runs/course/model.safetensors
  * npx vugrad graph --model mlp -D synth --out graph
  * npx vugrad experiment activation --quick
+ * npx vugrad export runs/course/model.safetensors --onnx course.onnx
+ * npx vugrad predict runs/course/model.safetensors --input digit.png --json
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,6 +25,8 @@ import { ACTIVATIONS, ConfigError, INITS, LOSSES, MODELS, resolveConfig, type Ru
 import { EXPERIMENTS, runExperiment } from './experiments';
 import { buildLoss, buildModel, dataOptions, lossReduction } from '../train/recipe';
 import { trainCommand, type TrainCommandFlags } from './train-command';
+import { registerExport } from './export';
+import { registerPredict } from './predict';
 import { writeFileAtomic } from '../train/atomic-file';
 import { prepareOutputDir } from '../train/output-dir';
 import { OPTIMIZER_NAMES } from '../optim';
@@ -142,6 +146,8 @@ export function buildProgram(): Command {
       if (flags.epochs !== undefined) extra.epochs = flags.epochs;
       await runExperiment(name, { quick: flags.quick, data: flags.data, extra, outDir: flags.out ?? path.join('runs', `experiment-${name}`) });
     });
+  registerExport(program);
+  registerPredict(program);
   return program;
 }
 
