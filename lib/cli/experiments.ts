@@ -11,6 +11,8 @@ import { chartRow, svgToPng } from '../report/plot';
 import { resolveConfig, type RunConfig, type TrainFlags } from '../train/config';
 import { dataOptions } from '../train/recipe';
 import { runTraining, type RunResult } from './run';
+import { writeFileAtomic } from '../train/atomic-file';
+import { prepareOutputDir } from '../train/output-dir';
 
 export interface ExperimentRun {
   label: string;
@@ -103,6 +105,8 @@ export async function runExperiment(
     r.label,
     resolveConfig({ ...r.flags, ...(options.quick ? exp.quick : {}), ...(options.extra ?? {}), data: options.data ?? r.flags.data }),
   ]);
+  // Checked before the first run trains, not after the last.
+  prepareOutputDir(options.outDir, '--out');
   const cache = new Map<string, DatasetSplits>();
   const results: RunResult[] = [];
   for (const [label, config] of configs) {
@@ -141,7 +145,7 @@ export async function runExperiment(
     { title: `${name}: training loss`, xLabel: 'epoch', yLabel: 'loss per sample', series: results.map((r, i) => ({ name: configs[i][0], points: r.history.map((m) => [m.epoch, m.trainLoss] as [number, number]) })) },
   ]);
   const files: Record<string, string | Buffer> = { 'results.md': md, 'results.csv': csv, 'figure.svg': svg, 'figure.png': svgToPng(svg) };
-  for (const [f, content] of Object.entries(files)) fs.writeFileSync(path.join(options.outDir, f), content);
+  for (const [f, content] of Object.entries(files)) writeFileAtomic(path.join(options.outDir, f), content);
   log(md);
   return { name, rows, files: Object.keys(files).map((f) => path.join(options.outDir, f)) };
 }

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { DatasetSplits } from '../data/dataset';
-import { saveModel } from '../io';
+import { serializeSafetensors } from '../io';
+import { writeFileAtomic } from '../train/atomic-file';
 import type { Module } from '../nn';
 import type { EpochMetrics } from '../train/fit';
 import { trainFromConfig } from '../train/recipe';
@@ -100,7 +101,7 @@ export function metricsCsv(history: EpochMetrics[]): string {
   return [CSV_COLUMNS.join(','), ...rows].join('\n') + '\n';
 }
 
-/** Writes metrics.csv, metrics.jsonl, curves.svg/png, config.json and model.safetensors under `dir`. */
+/** Writes metrics.csv, metrics.jsonl, curves.svg/png, config.json and model.safetensors under `dir`, each atomically. */
 export function writeRunOutputs(dir: string, result: RunResult): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const { config, history, model, heldOutName } = result;
@@ -130,7 +131,8 @@ export function writeRunOutputs(dir: string, result: RunResult): string[] {
   ]);
   files['curves.svg'] = svg;
   files['curves.png'] = svgToPng(svg);
-  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
-  saveModel(model, path.join(dir, 'model.safetensors'), { config: JSON.stringify(config) });
+  // Each file whole or not at all (temporary file, fsync, rename): a crash never leaves half a metrics file.
+  for (const [name, content] of Object.entries(files)) writeFileAtomic(path.join(dir, name), content);
+  writeFileAtomic(path.join(dir, 'model.safetensors'), serializeSafetensors(model.stateDict(), { config: JSON.stringify(config) }));
   return [...Object.keys(files), 'model.safetensors'].map((f) => path.join(dir, f));
 }

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { backendInfo } from '../kernels';
 import { checkpointFile, loadCheckpoint, type CheckpointState } from '../train/checkpoint';
 import { ConfigError, resolveConfig, type RunConfig, type TrainFlags } from '../train/config';
+import { prepareOutputDir } from '../train/output-dir';
 import { runTraining } from './run';
 
 /** `train`'s flags: the run's settings plus the runtime and resume flags. */
@@ -64,6 +65,8 @@ export function resumeRun(flags: TrainCommandFlags): { config: RunConfig; checkp
 /** Runs `vugrad train` with parsed flags (the runtime flags already applied). */
 export async function trainCommand(flags: TrainCommandFlags): Promise<void> {
   const { config, checkpoint } = flags.resume !== undefined ? resumeRun(flags) : { config: resolveConfig(flags), checkpoint: undefined };
+  // Before any data is loaded: a run must not train for an hour and then fail to write.
+  if (config.out !== undefined) prepareOutputDir(config.out, '--out');
   const info = backendInfo();
   if (checkpoint) console.log(`vugrad: resuming ${config.out} after epoch ${checkpoint.epoch} of ${config.epochs}`);
   console.log(

@@ -31,7 +31,11 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     }
     fs.renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // The temporary file was never made (its directory is missing or is not one): nothing to remove.
+    }
     const err = e as NodeJS.ErrnoException;
     err.message = `cannot write ${file}: ${err.code ?? ''}${err.code ? ' ' : ''}${err.message.replace(/^[A-Z]+: /, '')}`;
     throw err;
