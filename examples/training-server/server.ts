@@ -1,38 +1,51 @@
 /**
  * An example training service: an HTTP JSON API over vugrad's JobQueue. Training runs in worker threads, so
- * this process keeps answering while jobs train. Request bodies are checked with zod; bad input gets a 400
- * that names the field, and nothing a client sends can crash the process.
+ * this process keeps answering while jobs train. Every job, its history, checkpoints and model are kept in a
+ * state directory (written atomically): a crash or a restart loses at most the epoch in flight, and
+ * interrupted jobs resume. Clients authenticate with bearer tokens; each sees only its own jobs unless it is
+ * an admin. Request bodies are checked with zod; bad input gets a 400 that names the field, requests over a
+ * limit a 400 or 429 that names the limit, and nothing a client sends can crash the process.
  *
  *   POST   /jobs                 start a job            {dataset, model, hidden, lr, epochs, ...} -> 201 job
- *   GET    /jobs                 list jobs
+ *   GET    /jobs                 list jobs (yours; an admin sees all, damaged ones included)
  *   GET    /jobs/:id             one job: status, progress, metrics history, error
- *   GET    /jobs/:id/events      server-sent events: start, batch, epoch, then done (and the stream ends)
- *   DELETE /jobs/:id             cancel a queued or running job
+ *   GET    /jobs/:id/events      server-sent events: start, batch, epoch, then done (or interrupted) and the end
+ *   DELETE /jobs/:id             cancel a queued or running job;  ?purge=1: delete the job and its files
  *   GET    /jobs/:id/model       the trained model (safetensors)
  *   POST   /jobs/:id/predict     {inputs: number[][]} -> {classes, probabilities}
- *   GET    /health               backend and queue state
+ *   GET    /health               backend, queue and store state (no token needed)
  *
- * Run it: `npx tsx examples/training-server/server.ts` (PORT, HOST and DATA_ROOT from the environment).
- * In your own project, import from 'vugrad' instead of '../../lib'.
+ * Run it: `npm run example:server` (configuration from the environment: see README.md next to this file and
+ * docs/server.md). In your own project, import from 'vugrad' instead of '../../lib'.
  */
 import * as http from 'node:http';
-import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import {
+  ACTIVATIONS,
   backendInfo,
   DATASET_NAMES,
+  DTYPES,
+  INITS,
+  LOSSES,
+  MODELS,
+  InputError,
   JobQueue,
   modelFromJob,
   OPTIMIZER_NAMES,
   predictRows,
   QueueFullError,
+  resolveTrainingSpec,
   SpecError,
   type JobQueueOptions,
+  type JobSummary,
   type Module,
   type TrainingJob,
 } from '../../lib';
-import { ACTIVATIONS, INITS, LOSSES, MODELS } from '../../lib/cli/config';
+import { isLoopback, TokenTable, type Principal } from './auth';
+import { serverConfigFromEnv, type ServerConfig } from './config';
+import { checkActiveJobs, checkJobSize, DEFAULT_LIMITS, LimitError, RateLimiter, type Limits } from './limits';
+import { DataRoot, PathError, scrubPaths } from './paths';
 
 /** The body of POST /jobs. Unknown fields are errors (a typo should not silently train with a default). */
 export const JobRequest = z.strictObject({
@@ -52,6 +65,9 @@ export const JobRequest = z.strictObject({
   limit: z.int().min(1).optional(),
   final: z.boolean().optional(),
   raw: z.boolean().optional(),
+  normalize: z.boolean().optional(),
+  /** float64 trains at half the speed; a resumed float64 job ends with exactly the weights of an uninterrupted one. */
+  dtype: z.enum(DTYPES).optional(),
   /** A data directory, relative to the server's dataRoot (refused when the server has none). */
   data: z.string().min(1).optional(),
 });
@@ -63,14 +79,18 @@ export const PredictRequest = z.strictObject({
 });
 
 export interface ServerOptions {
-  /** The queue to use; default a new one from `queue` options. */
+  /** The queue to use; default a new one from `queue` options (its `stateDir` is where jobs are kept). */
   jobQueue?: JobQueue;
   queue?: JobQueueOptions;
   /**
-   * Where `data` paths in job requests are resolved. Without it, requests naming `data` are refused: a
-   * public server should not read paths its clients choose.
+   * Where `data` paths in job requests are resolved (it must exist). Without it, requests naming `data` are
+   * refused: a public server should not read paths its clients choose.
    */
   dataRoot?: string;
+  /** Bearer tokens (`TokenTable.parse`/`fromEnv`). None: no authentication, allowed on loopback only. */
+  tokens?: TokenTable;
+  /** Limits per request and per token; unset ones take `DEFAULT_LIMITS`. */
+  limits?: Partial<Limits>;
   /** Largest request body accepted (bytes). Default 8 MiB (a predict request of 1000 MNIST rows fits). */
   maxBodyBytes?: number;
   /** Seconds between SSE keep-alive comments. Default 15. */
@@ -80,10 +100,19 @@ export interface ServerOptions {
 export interface TrainingServer {
   server: http.Server;
   queue: JobQueue;
-  /** Starts listening; resolves with the base URL (port 0 picks a free port). */
+  /**
+   * Starts listening; resolves with the base URL (port 0 picks a free port). Refuses (rejects) a
+   * non-loopback host when no tokens are configured.
+   */
   listen(port?: number, host?: string): Promise<string>;
-  /** Stops accepting connections, ends event streams and cancels every job. */
+  /** Stops accepting connections, ends event streams and cancels every job (for tests and embedding). */
   close(): Promise<void>;
+  /**
+   * Stops for a restart (SIGTERM): refuses new requests, sends every event stream a final `interrupted`
+   * event, interrupts running jobs (they resume from their last checkpoint at the next start) and stores
+   * everything.
+   */
+  shutdown(): Promise<void>;
 }
 
 /** An error that becomes an HTTP response. */
@@ -149,67 +178,116 @@ async function readJson(req: http.IncomingMessage, limit: number): Promise<unkno
   }
 }
 
-/** A job as the API shows it. */
-function jobView(job: TrainingJob) {
-  return job.toJSON();
+/** The path's segments, percent-decoded; malformed encoding (`%E0%A4%A`) is the client's mistake: a 400. */
+function pathSegments(pathname: string): string[] {
+  return pathname
+    .split('/')
+    .filter(Boolean)
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        throw new HttpError(400, `path: malformed percent-encoding in '${part}'`, { field: 'path' });
+      }
+    });
 }
+
+/** Who may use the server when no tokens are configured (loopback only): one local admin. */
+const LOCAL: Principal = { name: 'local', admin: true };
 
 /**
  * The example server's request handler and its job queue (not yet listening).
  *
  * @example
- * const app = createServer({ queue: { maxQueued: 4 } });
+ * const app = createServer({ queue: { maxQueued: 4, stateDir: './vugrad-state' }, tokens: TokenTable.fromEnv() });
  * const url = await app.listen(0, '127.0.0.1');
  */
 export function createServer(options: ServerOptions = {}): TrainingServer {
   const queue = options.jobQueue ?? new JobQueue(options.queue);
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const heartbeatMs = (options.heartbeatSeconds ?? 15) * 1000;
-  const dataRoot = options.dataRoot ? path.resolve(options.dataRoot) : undefined;
-  const streams = new Set<http.ServerResponse>();
-  // Models rebuilt for /predict, newest last; only while the queue still keeps the job's model bytes.
+  const tokens = options.tokens ?? TokenTable.empty();
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const rate = new RateLimiter(limits.ratePerMinute);
+  const dataRootReady = options.dataRoot ? DataRoot.open(options.dataRoot) : Promise.resolve(undefined);
+  dataRootReady.catch(() => undefined); // reported by listen()
+  let dataRoot: DataRoot | undefined;
+  const streams = new Map<http.ServerResponse, string>();
+  // Models rebuilt for /predict, newest last, a few at most.
   const models = new Map<TrainingJob, Module>();
+  let stopping = false;
 
-  function jobOr404(id: string): TrainingJob {
+  /** A job as its owner sees it: no server paths in its config or error. */
+  function jobView(job: TrainingJob): JobSummary {
+    const view = job.toJSON();
+    const config = { ...view.config };
+    if (config.data !== undefined) config.data = dataRoot ? dataRoot.relative(config.data) : '<server path>';
+    return { ...view, config, error: view.error === undefined ? undefined : scrubPaths(view.error, dataRoot) };
+  }
+
+  function authenticate(req: http.IncomingMessage): Principal {
+    if (tokens.size === 0) return LOCAL;
+    const who = tokens.check(req.headers.authorization);
+    if (!who) {
+      const why = req.headers.authorization ? 'the bearer token is not valid' : 'this server needs an Authorization: Bearer <token> header';
+      throw new HttpError(401, `unauthorized: ${why}`, { code: 'UNAUTHORIZED' });
+    }
+    return who;
+  }
+
+  /** The job, if `who` may see it; another owner's job is a 404 as if it did not exist. */
+  function jobOr404(id: string, who: Principal): TrainingJob {
     const job = queue.get(id);
-    if (!job) throw new HttpError(404, `no job '${id}'`);
+    if (!job || (!who.admin && job.owner !== who.name)) throw new HttpError(404, `no job '${id}'`);
     return job;
   }
 
-  function finishedModel(job: TrainingJob): Buffer {
+  async function finishedModel(job: TrainingJob): Promise<Buffer> {
     if (job.status !== 'succeeded') throw new HttpError(409, `job ${job.id} is ${job.status}; only a succeeded job has a model`);
-    if (!job.model || !job.info) throw new HttpError(410, `job ${job.id}'s model is no longer kept (the server keeps the last ${queue.keepModels})`);
-    return job.model;
+    const bytes = job.info ? await queue.readModel(job) : undefined;
+    if (!bytes) {
+      const why = job.damaged ? `its model is missing from the store (${job.damaged})` : `the server keeps the models of the last ${queue.keepModels} jobs`;
+      throw new HttpError(410, `job ${job.id}'s model is no longer kept: ${why}`);
+    }
+    return bytes;
   }
 
-  function predictModel(job: TrainingJob): Module {
-    const bytes = finishedModel(job);
+  async function predictModel(job: TrainingJob): Promise<Module> {
     let model = models.get(job);
-    if (model) models.delete(job);
-    else model = modelFromJob(job.config, job.info!, bytes);
+    if (model && job.hasModel) {
+      models.delete(job);
+    } else {
+      model = modelFromJob(job.config, job.info!, await finishedModel(job));
+    }
     models.set(job, model);
-    for (const j of [...models.keys()]) if (!j.model) models.delete(j); // released by the queue
-    while (models.size > Math.max(1, queue.keepModels)) models.delete(models.keys().next().value as TrainingJob);
+    for (const j of [...models.keys()]) if (!j.hasModel) models.delete(j); // deleted by retention
+    while (models.size > 4) models.delete(models.keys().next().value as TrainingJob);
     return model;
   }
 
-  async function submit(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function submit(who: Principal, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const parsed = JobRequest.safeParse(await readJson(req, maxBody));
     if (!parsed.success) throw validationError(parsed.error, 'body');
     const spec = { ...parsed.data };
     if (spec.data !== undefined) {
       if (!dataRoot) throw new HttpError(400, 'data: this server does not accept data paths', { field: 'data' });
-      const resolved = path.resolve(dataRoot, spec.data);
-      if (resolved !== dataRoot && !resolved.startsWith(dataRoot + path.sep)) {
-        throw new HttpError(400, `data: '${spec.data}' is outside the server's data root`, { field: 'data' });
+      try {
+        spec.data = await dataRoot.resolve(spec.data);
+      } catch (e) {
+        if (e instanceof PathError) throw new HttpError(400, e.message, { field: 'data' });
+        throw e;
       }
-      spec.data = resolved;
     }
     let job: TrainingJob;
     try {
-      job = queue.submit(spec);
+      const config = resolveTrainingSpec(spec);
+      checkJobSize(config, limits);
+      const active = queue.list().filter((j) => j.owner === who.name && (j.status === 'queued' || j.status === 'running')).length;
+      checkActiveJobs(who.name, active, limits);
+      job = await queue.add(config, { owner: who.name });
     } catch (e) {
       if (e instanceof SpecError) throw new HttpError(400, e.message, { field: e.field });
+      if (e instanceof LimitError) throw new HttpError(e.status, e.message, { code: 'LIMIT', limit: e.limit, value: e.value, field: e.field });
       if (e instanceof QueueFullError) throw new HttpError(429, e.message, { code: e.code, retryAfterSeconds: 30 });
       throw e;
     }
@@ -221,10 +299,10 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     send('status', jobView(job));
     const done = () => {
-      send('done', { id: job.id, status: job.status, error: job.error, history: job.history });
+      send('done', { id: job.id, status: job.status, error: jobView(job).error, history: job.history });
       res.end();
     };
-    if (job.settled) {
+    if (job.settled || job.status === 'damaged') {
       done();
       return;
     }
@@ -234,7 +312,7 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
     job.on('start', onStart).on('batch', onBatch).on('epoch', onEpoch).once('settled', done);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
     heartbeat.unref();
-    streams.add(res);
+    streams.set(res, job.id);
     res.on('close', () => {
       clearInterval(heartbeat);
       streams.delete(res);
@@ -246,41 +324,85 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
   async function predict(job: TrainingJob, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const parsed = PredictRequest.safeParse(await readJson(req, maxBody));
     if (!parsed.success) throw validationError(parsed.error, 'body');
-    const model = predictModel(job);
-    const shape = job.info!.inputShape;
-    const width = shape.reduce((a, b) => a * b, 1);
-    const bad = parsed.data.inputs.findIndex((row) => row.length !== width);
-    if (bad >= 0) {
-      const field = `inputs[${bad}]`;
-      throw new HttpError(400, `${field}: expected ${width} numbers (a sample of shape [${shape.join(',')}]), got ${parsed.data.inputs[bad].length}`, { field });
+    const model = await predictModel(job);
+    try {
+      sendJson(res, 200, predictRows(model, parsed.data.inputs, job.info!.inputShape));
+    } catch (e) {
+      if (e instanceof InputError) throw new HttpError(400, e.message, { field: e.field });
+      throw e;
     }
-    sendJson(res, 200, predictRows(model, parsed.data.inputs, shape));
+  }
+
+  async function remove(job: TrainingJob, url: URL, res: http.ServerResponse): Promise<void> {
+    const purge = url.searchParams.get('purge');
+    if (purge !== null && purge !== '0' && purge !== 'false') {
+      await queue.purge(job.id);
+      models.delete(job);
+      return sendJson(res, 200, { id: job.id, purged: true });
+    }
+    if (!job.cancel('cancelled by a client')) throw new HttpError(409, `job ${job.id} has already ended (${job.status}); DELETE with ?purge=1 deletes it`);
+    sendJson(res, 200, jobView(job));
+  }
+
+  async function health(res: http.ServerResponse): Promise<void> {
+    const info = backendInfo();
+    sendJson(res, 200, {
+      ok: !stopping,
+      backend: info.backend,
+      blasThreads: info.threads,
+      queue: queue.stats(),
+      store: { kind: queue.store.kind, bytes: await queue.store.sizeOnDisk(), jobs: queue.list().length, damaged: queue.damaged().length },
+      auth: tokens.size > 0 ? 'bearer' : 'none (loopback only)',
+    });
   }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = pathSegments(url.pathname);
     const method = req.method ?? 'GET';
     const allow = (methods: string[]) => {
       if (!methods.includes(method)) throw new HttpError(405, `${method} is not allowed on ${url.pathname}`, { allow: methods });
     };
     if (parts.length === 1 && parts[0] === 'health') {
       allow(['GET']);
-      const info = backendInfo();
-      return sendJson(res, 200, { ok: true, backend: info.backend, blasThreads: info.threads, queue: queue.stats() });
+      return health(res);
+    }
+    if (stopping) throw new HttpError(503, 'the server is shutting down; try again in a moment', { code: 'SHUTTING_DOWN' });
+    const who = authenticate(req);
+    try {
+      rate.take(who.name);
+    } catch (e) {
+      const le = e as LimitError;
+      throw new HttpError(429, le.message, { code: 'LIMIT', limit: le.limit, value: le.value, retryAfterSeconds: rate.retryAfter(who.name) });
     }
     if (parts[0] !== 'jobs' || parts.length > 3) throw new HttpError(404, `no route ${method} ${url.pathname}`);
     if (parts.length === 1) {
       allow(['GET', 'POST']);
-      if (method === 'POST') return submit(req, res);
-      return sendJson(res, 200, { jobs: queue.list().map(jobView), queue: queue.stats() });
+      if (method === 'POST') return submit(who, req, res);
+      const jobs = queue
+        .list()
+        .filter((j) => who.admin || j.owner === who.name)
+        .map(jobView);
+      const damaged = who.admin ? queue.damaged().map((d) => ({ id: d.id, status: 'damaged', error: d.reason, modifiedAt: d.modifiedAt })) : [];
+      return sendJson(res, 200, { jobs, damaged, queue: queue.stats() });
     }
-    const job = jobOr404(parts[1]);
+    if (who.admin && parts.length === 2) {
+      const d = queue.damaged().find((x) => x.id === parts[1]);
+      if (d) {
+        allow(['GET', 'DELETE']);
+        if (method === 'DELETE' && url.searchParams.get('purge')) {
+          await queue.purge(d.id);
+          return sendJson(res, 200, { id: d.id, purged: true });
+        }
+        if (method === 'DELETE') throw new HttpError(409, `job ${d.id} is damaged (${d.reason}); DELETE with ?purge=1 deletes it`);
+        return sendJson(res, 200, { id: d.id, status: 'damaged', error: d.reason, modifiedAt: d.modifiedAt });
+      }
+    }
+    const job = jobOr404(parts[1], who);
     if (parts.length === 2) {
       allow(['GET', 'DELETE']);
       if (method === 'GET') return sendJson(res, 200, jobView(job));
-      if (!job.cancel('cancelled by a client')) throw new HttpError(409, `job ${job.id} has already ended (${job.status})`);
-      return sendJson(res, 200, jobView(job));
+      return remove(job, url, res);
     }
     switch (parts[2]) {
       case 'events':
@@ -288,7 +410,7 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
         return events(job, req, res);
       case 'model': {
         allow(['GET']);
-        const bytes = finishedModel(job);
+        const bytes = await finishedModel(job);
         res.writeHead(200, {
           'content-type': 'application/octet-stream',
           'content-length': bytes.length,
@@ -308,14 +430,18 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
   const server = http.createServer((req, res) => {
     route(req, res).catch((e: unknown) => {
       if (e instanceof HttpError) {
-        const headers: http.OutgoingHttpHeaders = e.status === 429 ? { 'retry-after': '30' } : {};
+        const headers: http.OutgoingHttpHeaders = {};
+        if (e.status === 429) headers['retry-after'] = String(e.extra.retryAfterSeconds ?? 30);
+        if (e.status === 401) headers['www-authenticate'] = 'Bearer';
         if (e.status === 413) headers.connection = 'close';
         if (e.status === 405) headers.allow = (e.extra.allow as string[]).join(', ');
         sendJson(res, e.status, { error: e.message, ...e.extra }, headers);
       } else {
-        // A bug, not the client's fault: say so, keep serving.
-        console.error('training-server: unexpected error', e);
-        sendJson(res, 500, { error: `internal error: ${e instanceof Error ? e.message : String(e)}` });
+        // A bug, not the client's fault: logged here with its stack, answered without internals (no server
+        // paths or stack in the response), and the server keeps serving.
+        const ref = Math.random().toString(36).slice(2, 10);
+        console.error(`training-server: internal error ${ref} on ${req.method} ${req.url}:`, e);
+        sendJson(res, 500, { error: `internal error (reference ${ref} in the server's log)` });
       }
     });
   });
@@ -324,10 +450,32 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
     else socket.destroy();
   });
 
+  function endStreams(event: string, data: (id: string) => unknown): void {
+    for (const [res, id] of streams) {
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data(id))}\n\n`);
+      // Once the final event is flushed, close the connection too: a kept-alive socket would hold up close().
+      res.end(() => res.socket?.destroy());
+    }
+    streams.clear();
+  }
+
+  async function stopListening(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+  }
+
   return {
     server,
     queue,
-    listen(port = 0, host = '127.0.0.1') {
+    async listen(port = 0, host = '127.0.0.1') {
+      if (tokens.size === 0 && !isLoopback(host)) {
+        throw new Error(`refusing to listen on ${host} without authentication: set API_TOKENS or API_TOKENS_FILE, or listen on 127.0.0.1`);
+      }
+      dataRoot = await dataRootReady;
+      await queue.ready;
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -338,25 +486,64 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
       });
     },
     async close() {
-      for (const res of streams) res.end();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      stopping = true;
+      endStreams('done', (id) => ({ id, status: 'cancelled', error: 'the server was closed' }));
+      await stopListening();
       await queue.close();
+    },
+    async shutdown() {
+      stopping = true;
+      endStreams('interrupted', (id) => ({
+        id,
+        status: 'interrupted',
+        message: 'the server is restarting; the job resumes from its last checkpoint when it is back',
+      }));
+      const closed = stopListening();
+      await queue.shutdown();
+      server.closeIdleConnections();
+      await closed;
     },
   };
 }
 
 if (require.main === module) {
-  const app = createServer({ dataRoot: process.env.DATA_ROOT });
-  const port = Number(process.env.PORT ?? 3000);
-  app.listen(port, process.env.HOST ?? '127.0.0.1').then((url) => {
-    const info = backendInfo();
-    const stats = app.queue.stats();
-    console.log(`training server on ${url} (${info.backend} kernels; ${stats.concurrency} job(s) at once, ${stats.blasThreads} BLAS thread(s) each)`);
-  });
-  const stop = () => void app.close().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  void main();
+}
+
+/** Runs the server from the environment (see config.ts); SIGTERM and SIGINT shut it down for a restart. */
+async function main(): Promise<void> {
+  let app: TrainingServer;
+  let url: string;
+  let config: ServerConfig;
+  try {
+    config = serverConfigFromEnv(process.env);
+    app = createServer(config.options);
+    url = await app.listen(config.port, config.host);
+  } catch (e) {
+    // A configuration mistake: say what, without a stack trace.
+    console.error(`training-server: cannot start: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  const info = backendInfo();
+  const stats = app.queue.stats();
+  const damaged = app.queue.damaged().length;
+  console.log(
+    `training server on ${url} (${info.backend} kernels; ${stats.concurrency} job(s) at once, ${stats.blasThreads} BLAS thread(s) each; ` +
+      `state in ${config.stateDir}; ${app.queue.list().length} stored job(s)${damaged ? `, ${damaged} damaged` : ''}; auth ${config.tokens.size > 0 ? `${config.tokens.size} token(s)` : 'none (loopback)'})`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`training-server: ${signal}: interrupting running jobs (they resume at the next start)`);
+    app.shutdown().then(
+      () => process.exit(0),
+      (e: Error) => {
+        console.error(`training-server: shutdown failed: ${e.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
 }

@@ -46,3 +46,18 @@ export class TrainingError extends Error {
     super(message);
   }
 }
+
+/**
+ * Inputs for a model that cannot be used: a row of the wrong length, or a value that is not finite once
+ * converted to the model's float32 (1e308 overflows to Infinity). `field` names the place: `inputs[3][1]`.
+ */
+export class InputError extends RangeError {
+  override name = 'InputError';
+  readonly code = 'INVALID_INPUT';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

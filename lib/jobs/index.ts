@@ -7,7 +7,7 @@ export { JobQueue, type JobQueueOptions, type QueueStats, type SubmitOptions } f
 export { TrainingJob, type JobStatus, type JobSummary, type JobStartOptions, type TrainingJobEvents, type TrainingJobOptions } from './job';
 export { trainInWorker, type TrainInWorkerOptions, type TrainingResult } from './train-in-worker';
 export { resolveTrainingSpec, type TrainingSpec } from './spec';
-export { SpecError, QueueFullError, TrainingError } from './errors';
+export { SpecError, QueueFullError, TrainingError, InputError } from './errors';
 export { modelFromJob, predictRows, type Predictions } from './predict';
 export { FileJobStore, writeFileAtomic } from './file-store';
 export { StoreError, type DamagedJob, type JobRecord, type JobStore, type StoredJobs } from './store';

@@ -146,7 +146,7 @@ export class JobQueue {
     if (!hasSlot && waiting >= this.maxQueued) {
       throw new QueueFullError(this.running.size, waiting, this.maxQueued);
     }
-    const job = this.track(new TrainingJob(config, undefined, { owner: options.owner, saveModel: (bytes) => this.store.saveModel(job.id, bytes) }));
+    const job = this.track(new TrainingJob(config, undefined, { owner: options.owner, ...this.hooks(() => job.id) }));
     this.waiting.push(job);
     this.save(job);
     void this.whenSaved(job).then(() => this.pump(), () => undefined);
@@ -264,8 +264,16 @@ export class JobQueue {
 
   /** Stores the job's record now (after its earlier writes). */
   private save(job: TrainingJob): void {
+    this.enqueue(job, () => this.store.saveRecord(job.toRecord()), true);
+  }
+
+  /**
+   * Runs a store operation for `job` after its earlier ones; `idle()`, `close()` and `shutdown()` wait for it.
+   * A failed record write (`critical`) fails a job that is still going.
+   */
+  private enqueue(job: TrainingJob, op: () => Promise<void>, critical = false): void {
     const prev = this.writes.get(job) ?? this.ready;
-    const write = prev.catch(() => undefined).then(() => this.store.saveRecord(job.toRecord()));
+    const write = prev.catch(() => undefined).then(op);
     this.writes.set(job, write);
     write.then(
       () => {
@@ -274,8 +282,8 @@ export class JobQueue {
       (e: Error) => {
         if (this.writes.get(job) === write) this.writes.delete(job);
         this.onStoreError(e, job);
-        // A job that cannot be stored must not run as if it were: fail it (its record may still be written).
-        if (!job.settled && job.status !== 'interrupted') job.cancel(`the job could not be stored: ${e.message}`);
+        // A job that cannot be stored must not run as if it were: cancel it with the reason.
+        if (critical && !job.settled && job.status !== 'interrupted') job.cancel(`the job could not be stored: ${e.message}`);
       },
     );
   }
@@ -284,9 +292,19 @@ export class JobQueue {
   private track(job: TrainingJob): TrainingJob {
     this.jobs.set(job.id, job);
     job.on('start', () => this.save(job));
-    job.on('epoch', () => this.save(job));
     job.once('settled', () => this.onSettled(job));
     return job;
+  }
+
+  /** What a job of this queue stores: its model before it succeeds, its record before an epoch is reported. */
+  private hooks(id: () => string) {
+    return {
+      saveModel: (bytes: Buffer) => this.store.saveModel(id(), bytes),
+      saveEpoch: (job: TrainingJob) => {
+        this.save(job);
+        return this.whenSaved(job);
+      },
+    };
   }
 
   private forget(job: TrainingJob): void {
@@ -303,7 +321,7 @@ export class JobQueue {
     this.damagedJobs = stored.damaged;
     const resumeNow: TrainingJob[] = [];
     for (const record of stored.records) {
-      const job = TrainingJob.fromRecord(record, { saveModel: (bytes) => this.store.saveModel(record.id, bytes) });
+      const job = TrainingJob.fromRecord(record, this.hooks(() => record.id));
       if (ENDED.has(record.status)) {
         this.jobs.set(job.id, job);
         this.finished.push(job);
@@ -374,8 +392,7 @@ export class JobQueue {
     // A finished job keeps its model in the store, not in memory; its checkpoint is no longer needed.
     if (job.modelStored) job.model = undefined;
     this.save(job);
-    const checkpoint = this.whenSaved(job).then(() => this.store.deleteCheckpoint(job.id));
-    checkpoint.catch((e: Error) => this.onStoreError(e, job));
+    this.enqueue(job, () => this.store.deleteCheckpoint(job.id));
     this.finished.push(job);
     this.applyRetention();
   }
@@ -388,22 +405,13 @@ export class JobQueue {
       if (j.hasModel && ++withModel > this.keepModels) {
         j.releaseModel();
         this.save(j);
-        const del = this.whenSaved(j).then(() => this.store.deleteModel(j.id));
-        del.catch((e: Error) => this.onStoreError(e, j));
+        this.enqueue(j, () => this.store.deleteModel(j.id));
       }
     }
     while (this.finished.length > this.keepJobs) {
       const old = this.finished[0];
       this.forget(old);
-      const del = this.whenSaved(old).then(() => this.store.remove(old.id));
-      this.writes.set(old, del);
-      del.then(
-        () => this.writes.get(old) === del && this.writes.delete(old),
-        (e: Error) => {
-          this.writes.delete(old);
-          this.onStoreError(e, old);
-        },
-      );
+      this.enqueue(old, () => this.store.remove(old.id));
     }
   }
 }

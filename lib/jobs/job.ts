@@ -51,6 +51,11 @@ export interface TrainingJobOptions {
    * Without it the job keeps the model bytes in `model`.
    */
   saveModel?: (bytes: Buffer) => Promise<void>;
+  /**
+   * Stores the job's record after an epoch, before the `epoch` event is emitted (a `JobQueue` passes one), so
+   * that no client hears of an epoch that a crash could still lose.
+   */
+  saveEpoch?: (job: TrainingJob) => Promise<void>;
 }
 
 /** The JSON view of a job (what a server lists). */
@@ -116,6 +121,7 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
   private resolveFinished!: (job: TrainingJob) => void;
   private exited: Promise<void> = Promise.resolve();
   private readonly saveModel?: (bytes: Buffer) => Promise<void>;
+  private readonly saveEpoch?: (job: TrainingJob) => Promise<void>;
   /** True between the worker's 'done' and the store holding the model. */
   private storing = false;
 
@@ -125,6 +131,7 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
     this.config = config;
     this.owner = options.owner;
     this.saveModel = options.saveModel;
+    this.saveEpoch = options.saveEpoch;
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
 
@@ -296,7 +303,11 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
         // An epoch run again after a resume replaces its entry (and any after it), never appends a second one.
         this.history.length = Math.min(this.history.length, m.metrics.epoch - 1);
         this.history.push(m.metrics);
-        this.emit('epoch', m.metrics);
+        if (!this.saveEpoch) this.emit('epoch', m.metrics);
+        else {
+          const report = () => this.emit('epoch', m.metrics);
+          this.saveEpoch(this).then(report, report); // a failed write is the store's to report
+        }
         break;
       case 'resumed':
         this.history.length = 0;
@@ -308,7 +319,9 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
           const data = t.dtype === 'float64' ? new Float64Array(t.buffer) : new Float32Array(t.buffer);
           tensors[name] = new NDArray(data, t.shape);
         }
-        const bytes = serializeSafetensors(tensors, { config: JSON.stringify(this.config), job: this.id });
+        // NOTE: the data path is left out of the model's metadata: it is the server's path, and the model file
+        // goes to clients.
+        const bytes = serializeSafetensors(tensors, { config: JSON.stringify({ ...this.config, data: undefined }), job: this.id });
         if (!this.saveModel) {
           this.model = bytes;
           this.finish('succeeded');

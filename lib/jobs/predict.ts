@@ -14,6 +14,7 @@ import { parseSafetensors } from '../io';
 import type { Module } from '../nn';
 import { softmax } from '../ops/functions';
 import { predictClasses } from '../train/fit';
+import { InputError } from './errors';
 import type { JobInfo } from './protocol';
 
 /** A model of the job's architecture holding the trained parameters from `bytes` (safetensors). */
@@ -34,14 +35,22 @@ export interface Predictions {
 
 /**
  * Classifies `inputs` (one flattened sample per row, `shapeSize(inputShape)` numbers each, in the same
- * preprocessing as the training data). Throws a RangeError naming the first row of the wrong length.
+ * preprocessing as the training data). Throws an `InputError` (a RangeError) naming the first row of the wrong
+ * length, or the row and column of the first value that is not finite in float32 (NaN, Infinity, or a number
+ * beyond float32's range such as 1e308, which would become Infinity and make every probability meaningless).
  */
 export function predictRows(model: Module, inputs: readonly (readonly number[])[], inputShape: readonly number[]): Predictions {
   const width = shapeSize(inputShape);
   const x = new Float32Array(inputs.length * width);
   inputs.forEach((row, i) => {
-    if (row.length !== width) throw new RangeError(`inputs[${i}]: expected ${width} numbers (a sample of shape [${inputShape.join(',')}]), got ${row.length}`);
+    if (row.length !== width) throw new InputError(`inputs[${i}]`, `inputs[${i}]: expected ${width} numbers (a sample of shape [${inputShape.join(',')}]), got ${row.length}`);
     x.set(row, i * width);
+    for (let j = 0; j < width; j++) {
+      if (!Number.isFinite(x[i * width + j])) {
+        const field = `inputs[${i}][${j}]`;
+        throw new InputError(field, `${field}: ${row[j]} is not a finite float32 (the model computes in float32, whose largest value is about 3.4e38)`);
+      }
+    }
   });
   model.eval();
   const logits = model.forward(TensorNode.constant(new NDArray(x, [inputs.length, ...inputShape])));

@@ -31,6 +31,8 @@ const FIELDS: Record<string, [Kind, keyof TrainFlags, string]> = {
   seed: ['number', 'seed', '--seed'],
   final: ['boolean', 'final', '--final'],
   raw: ['boolean', 'raw', '--raw'],
+  normalize: ['boolean', 'normalize', '--normalize'],
+  dtype: ['string', 'dtype', '--dtype'],
   data: ['string', 'data', '--data'],
   limit: ['number', 'limit', '--limit'],
   preset: ['string', 'preset', '--preset'],

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { backendInfo, getNumThreads, setNumThreads } from '../kernels';
+import { hasCheckpoint, loadCheckpoint } from '../train/checkpoint';
 import { trainFromConfig } from '../train/recipe';
 import type { ParentMessage, TransferredTensor, WorkerInput, WorkerMessage } from './protocol';
 
@@ -19,8 +20,14 @@ async function run(input: WorkerInput, port: NonNullable<typeof parentPort>): Pr
     if (input.blasThreads !== undefined) setNumThreads(input.blasThreads);
     let lastPost = 0;
     let epochStart = Date.now();
+    // A job resumed after a restart continues from its last epoch-end checkpoint (none yet: from the start).
+    const dir = input.checkpointDir;
+    const checkpoint = input.resume && dir && hasCheckpoint(dir) ? loadCheckpoint(dir) : undefined;
+    if (checkpoint) post({ type: 'resumed', epoch: checkpoint.epoch, history: checkpoint.history });
     const { history, model } = await trainFromConfig(config, {
       signal: abort.signal,
+      checkpointDir: dir,
+      resume: checkpoint,
       onStart: ({ data, heldOut, heldOutName }) =>
         post({
           type: 'started',

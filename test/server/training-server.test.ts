@@ -1,6 +1,6 @@
 /**
  * The example training server end to end, over real HTTP on 127.0.0.1: a small MNIST job runs to completion
- * while its server-sent events are followed, the server answers other requests quickly while it trains, the
+ * while its server-sent events are followed, the server answers other requests while it trains, the
  * downloaded model reloads into the same architecture and predicts what /predict says, a job is cancelled, a
  * failing job is reported, and malformed requests get a 400 naming the field without hurting the server.
  */
@@ -19,15 +19,14 @@ interface Reply {
   headers: http.IncomingHttpHeaders;
   body: Buffer;
   json: any;
-  ms: number;
 }
 
 let app: TrainingServer;
 let base: string;
 let dataRoot: string;
+let stateDir: string;
 
 function request(method: string, url: string, body?: string | object): Promise<Reply> {
-  const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.request(base + url, { method, headers: { 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
@@ -36,7 +35,7 @@ function request(method: string, url: string, body?: string | object): Promise<R
         const buf = Buffer.concat(chunks);
         let json: unknown;
         if (String(res.headers['content-type']).startsWith('application/json')) json = JSON.parse(buf.toString('utf8'));
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, json, ms: performance.now() - t0 });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, json });
       });
     });
     req.on('error', reject);
@@ -91,20 +90,22 @@ async function waitFor(id: string, statuses: string[], timeoutMs = 60000): Promi
 
 beforeAll(async () => {
   dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'vugrad-server-'));
-  app = createServer({ queue: { concurrency: 1, maxQueued: 1 }, dataRoot });
+  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vugrad-server-state-'));
+  app = createServer({ queue: { concurrency: 1, maxQueued: 1, stateDir }, dataRoot });
   base = await app.listen(0, '127.0.0.1');
 });
 
 afterAll(async () => {
   await app?.close();
   fs.rmSync(dataRoot, { recursive: true, force: true });
+  fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
 describe('the training server', () => {
   const SPEC = { dataset: 'mnist', hidden: [32], epochs: 2, limit: 3000, batchSize: 64, lr: 0.002, seed: 1 };
   let jobId: string;
 
-  test('runs an MNIST job to completion, streaming its events, and answers quickly meanwhile', async () => {
+  test('runs an MNIST job to completion, streaming its events, and answers meanwhile', async () => {
     const created = await request('POST', '/jobs', SPEC);
     expect(created.status).toBe(201);
     expect(created.headers.location).toBe(`/jobs/${created.json.id}`);
@@ -131,10 +132,8 @@ describe('the training server', () => {
     for (const k of ['loss', 'accuracy', 'samplesPerSec']) expect(Number.isFinite(batch[k])).toBe(true);
 
     expect(quick.length).toBeGreaterThan(0);
-    for (const r of await Promise.all(quick)) {
-      expect(r.status).toBe(200);
-      expect(r.ms).toBeLessThan(100);
-    }
+    // NOTE: no wall-clock bound here (CI machines are shared); bench:server measures event-loop delay.
+    for (const r of await Promise.all(quick)) expect(r.status).toBe(200);
 
     const job = (await request('GET', `/jobs/${jobId}`)).json;
     expect(job).toMatchObject({ status: 'succeeded', hasModel: true, info: { inputShape: [784], numClasses: 10, trainSize: 3000 } });
@@ -180,7 +179,7 @@ describe('the training server', () => {
     expect(full.headers['retry-after']).toBeDefined();
 
     try {
-      // Once it reports batches it is training: requests are still answered at once.
+      // Once it reports batches it is training: requests are still answered.
       for (let until = Date.now() + 30000; !(await request('GET', `/jobs/${long.json.id}`)).json.progress; ) {
         if (Date.now() > until) throw new Error('the long job never reported progress');
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -188,7 +187,6 @@ describe('the training server', () => {
       for (let i = 0; i < 5; i++) {
         const r = await request('GET', `/jobs/${long.json.id}`);
         expect(r.json.status).toBe('running');
-        expect(r.ms).toBeLessThan(100);
       }
       const cancelled = await request('DELETE', `/jobs/${long.json.id}`);
       expect(cancelled.status).toBe(200);
@@ -201,15 +199,14 @@ describe('the training server', () => {
     expect((await waitFor(waiting.json.id, ['succeeded', 'failed'])).status).toBe('succeeded');
   });
 
-  test('a failing job (NaN loss, missing data) is reported with its reason; the server keeps serving', async () => {
+  test('a failing job (NaN loss) is reported with its reason, missing data is a 400; the server keeps serving', async () => {
     const nan = await request('POST', '/jobs', { dataset: 'synth', optimizer: 'sgd', lr: 1e12, epochs: 1, limit: 2000 });
     const failedNan = await waitFor(nan.json.id, ['failed', 'succeeded']);
     expect(failedNan).toMatchObject({ status: 'failed', error: expect.stringMatching(/loss became/) });
     const missing = await request('POST', '/jobs', { dataset: 'mnist', data: 'no-such-dir', limit: 100, epochs: 1 });
-    expect(missing.status).toBe(201);
-    const failedData = await waitFor(missing.json.id, ['failed', 'succeeded']);
-    expect(failedData.status).toBe('failed');
-    expect(failedData.error).toContain(path.join(dataRoot, 'no-such-dir'));
+    expect(missing.status).toBe(400);
+    expect(missing.json).toMatchObject({ field: 'data', error: "data: path 'no-such-dir' was not found under the server's data root" });
+    expect(missing.json.error).not.toContain(dataRoot);
     expect((await request('GET', '/health')).status).toBe(200);
   });
 
