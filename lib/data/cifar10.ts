@@ -7,7 +7,8 @@
  *   `dir/cifar-10-batches-bin`, or the `.tar.gz` it comes in;
  * - an image folder `train/<class>/*.png|jpg` and `test/<class>/...`, or a `.tar.gz` of one (a directory
  *   holding a single such archive will do). Images are decoded once (about 0.2 ms each) and cached as a
- *   binary file (see `cache.ts`), so the next load takes a fraction of a second.
+ *   binary file in the user's cache directory (`VUGRAD_CACHE_DIR`, default `~/.cache/vugrad`; see
+ *   `cache.ts`), never beside the data, so the next load takes a fraction of a second.
  *
  * Splits as for MNIST: the last 10% of the training images (5,000 of the full 50,000; `valSize` sets another
  * fraction or a count) are the validation set; `final: true` trains on all 50,000 and returns the test set. Images come as `[N, 3, 32, 32]` in [0, 1]; `normalize` standardises
@@ -20,7 +21,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DType, NDArray, allocate } from '../core/ndarray';
-import { RawImages, cacheDirFor, readImageCache, writeImageCache } from './cache';
+import { ImageCacheError, RawImages, cacheDirFor, readImageCache, writeImageCache } from './cache';
 import { Dataset, DatasetSplits } from './dataset';
 import { DataError } from './errors';
 import { ImageSource, decodeImages, imageSourceFromTar, isTarImagePath, openImageFolder, readTarFiles } from './image-folder';
@@ -47,12 +48,20 @@ export interface Cifar10Options {
    * or give `{ mean, std }` (the PyTorch tutorial's `{ mean: 0.5, std: 0.5 }` maps pixels to [-1, 1]).
    */
   normalize?: boolean | ChannelStats;
-  /** Where to keep decoded images; default `<dir>/.vugrad-cache`, or under the OS temp dir if read-only. */
+  /**
+   * The directory for this data's decoded-image cache. Default `cacheDirFor(dir)`: a directory of its own under
+   * `$VUGRAD_CACHE_DIR`, `$XDG_CACHE_HOME/vugrad` or `~/.cache/vugrad`.
+   */
   cacheDir?: string;
   /** `false` neither reads nor writes a cache. Default true. */
   cache?: boolean;
   /** Called while decoding images: `(done, total)`. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Told about problems that do not stop the load: a cache that cannot be written (the load goes on without
+   * one; said once per directory) or a damaged cache file (decoded again and replaced). Default: `console.warn`.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** CIFAR-10's class names, in label order. */
@@ -130,7 +139,7 @@ async function openSource(dir: string, options: Cifar10Options): Promise<Source>
   }
   if (fs.existsSync(path.join(dir, 'train')) && fs.statSync(path.join(dir, 'train')).isDirectory()) {
     const folder = openImageFolder(dir, CIFAR10_CLASSES, HINT);
-    return cached(folder.signature, dir, dir, options, async () => imageSource(folder, options));
+    return cached(folder.signature, dir, options, async () => imageSource(folder, options));
   }
   const archives = fs.readdirSync(dir).filter((f) => /cifar.*\.(tar\.gz|tgz)$/i.test(f));
   if (archives.length === 1) return openTar(path.join(dir, archives[0]), options);
@@ -148,7 +157,7 @@ async function openSource(dir: string, options: Cifar10Options): Promise<Source>
 function openTar(file: string, options: Cifar10Options): Source {
   const stat = fs.statSync(file);
   const signature = JSON.stringify({ archive: path.resolve(file), size: stat.size, mtime: stat.mtimeMs });
-  return cached(signature, file, path.dirname(file), options, async () => {
+  return cached(signature, file, options, async () => {
     const isBatch = (p: string) => /(?:^|\/)(data_batch_[1-5]|test_batch)\.bin$/.test(p);
     const files = await readTarFiles(file, (p) => isBatch(p) || isTarImagePath(p), HINT);
     const batches = new Map<string, Buffer>();
@@ -227,26 +236,38 @@ function imageSource(folder: ImageSource, options: Cifar10Options): Source {
   };
 }
 
+/** Directories whose cache could not be written, already reported: "say so once" per process. */
+const unwritable = new Set<string>();
+
+function warn(options: Cifar10Options, message: string): void {
+  (options.onWarning ?? ((m: string) => console.warn(`vugrad: ${m}`)))(message);
+}
+
 /**
  * Puts the decoded-image cache in front of a slow source, opened only on a cache miss. A full load decodes the
  * whole split once and caches it; a limited load (`limit`) with no cache decodes only what it returns and
- * writes nothing (a partial cache would be mistaken for the whole split).
+ * writes nothing (a partial cache would be mistaken for the whole split). A damaged cache file is reported
+ * and decoded again; a cache that cannot be written is reported once, and the load goes on without it.
  */
-function cached(
-  signature: string,
-  location: string,
-  cacheBase: string,
-  options: Cifar10Options,
-  open: () => Promise<Source>,
-): Source {
+function cached(signature: string, location: string, options: Cifar10Options, open: () => Promise<Source>): Source {
   const useCache = options.cache !== false;
-  const dir = options.cacheDir ?? cacheDirFor(cacheBase);
+  const dir = options.cacheDir ?? cacheDirFor(location);
   const hits = new Map<Split, RawImages | null>();
   const hit = (split: Split): RawImages | null => {
     if (!useCache) return null;
     if (!hits.has(split)) {
-      const raw = readImageCache(path.join(dir, `cifar10-${split}.bin`), signature);
-      hits.set(split, raw && raw.sampleBytes === SAMPLE ? raw : null);
+      let raw: RawImages | null = null;
+      try {
+        raw = readImageCache(path.join(dir, `cifar10-${split}.bin`), signature, { sampleBytes: SAMPLE, numClasses: 10 });
+      } catch (e) {
+        if (!(e instanceof ImageCacheError)) throw e;
+        warn(
+          options,
+          `${e.path}: damaged image cache (${e.reason}); decoding ${location} again and replacing it. ` +
+            `If this repeats, delete ${e.path}`,
+        );
+      }
+      hits.set(split, raw);
     }
     return hits.get(split) ?? null;
   };
@@ -263,7 +284,19 @@ function cached(
       const whole = ranges.reduce((a, [s, e]) => a + e - s, 0) >= n;
       if (!whole || !useCache) return src.load(split, ranges);
       const [all] = await src.load(split, [[0, n]]);
-      writeImageCache(path.join(dir, `cifar10-${split}.bin`), signature, all);
+      try {
+        writeImageCache(path.join(dir, `cifar10-${split}.bin`), signature, all);
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        if (!unwritable.has(dir)) {
+          unwritable.add(dir);
+          warn(
+            options,
+            `${e.message}; going on without a cache, so the next run decodes the images again. ` +
+              'Set VUGRAD_CACHE_DIR to a writable directory to keep one',
+          );
+        }
+      }
       return ranges.map(([s, e]) => sliceRaw(all, s, e));
     },
   };

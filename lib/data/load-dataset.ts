@@ -41,6 +41,8 @@ export interface LoadDatasetOptions {
   normalize?: Cifar10Options['normalize'];
   /** CIFAR-10: decoding progress. */
   onProgress?: (done: number, total: number) => void;
+  /** CIFAR-10: problems that do not stop the load (see `Cifar10Options.onWarning`). Default `console.warn`. */
+  onWarning?: (message: string) => void;
 }
 
 /** True for the names `loadDataset` knows. */
