@@ -14,7 +14,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { heldOut } from '../data/dataset';
-import { loadDataset } from '../data/load-dataset';
 import { TensorNode } from '../core/tensor-node';
 import { DataLoader } from '../data/loader';
 import { loadModel, loadSafetensors } from '../io';
@@ -23,7 +22,7 @@ import { backendInfo, setNumThreads, useBackend } from '../kernels';
 import { dotToSvg, graphToDot } from '../report/graph-dot';
 import { ACTIVATIONS, ConfigError, INITS, LOSSES, MODELS, resolveConfig, type RunConfig, type TrainFlags } from '../train/config';
 import { EXPERIMENTS, runExperiment } from './experiments';
-import { buildLoss, buildModel, dataOptions, lossReduction } from '../train/recipe';
+import { buildLoss, buildModel, loadData, lossReduction } from '../train/recipe';
 import { trainCommand, type TrainCommandFlags } from './train-command';
 import { registerExport } from './export';
 import { registerPredict } from './predict';
@@ -78,7 +77,7 @@ async function evaluateCommand(modelPath: string, flags: { data?: string; final?
   if (!metadata?.config) throw new ConfigError(`evaluate: ${modelPath} has no vugrad run configuration in its metadata (was it written by 'vugrad train --out'?)`);
   const saved = JSON.parse(metadata.config) as RunConfig;
   const config: RunConfig = { ...saved, final: flags.final ?? saved.final, data: flags.data ?? saved.data, limit: flags.limit ? Number(flags.limit) : saved.limit };
-  const data = await loadDataset(config.dataset, dataOptions(config));
+  const data = await loadData(config);
   const model = buildModel(config, data.train);
   loadModel(model, modelPath);
   const split = heldOut(data);
@@ -90,7 +89,7 @@ async function graphCommand(flags: TrainFlags): Promise<void> {
   const config = resolveConfig({ limit: '8', ...flags });
   const out = config.out ?? 'graph';
   prepareOutputDir(out, '--out'); // before the data loads
-  const data = await loadDataset(config.dataset, dataOptions(config));
+  const data = await loadData(config);
   const model = buildModel(config, data.train);
   const batch = new DataLoader(data.train, { batchSize: Math.min(4, data.train.y.length) })[Symbol.iterator]().next().value;
   if (!batch) throw new ConfigError(`graph: ${data.train.name} is empty`);

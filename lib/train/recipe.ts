@@ -32,6 +32,25 @@ export function dataOptions(config: RunConfig): LoadDatasetOptions {
   };
 }
 
+/**
+ * The splits shaped for the config's model: an MLP takes each sample as one row of features, so image
+ * samples (`[N, 3, 32, 32]` from CIFAR-10, which has no flat form) become `[N, 3072]`. The data is not copied.
+ */
+export function shapeForModel(config: RunConfig, data: DatasetSplits): DatasetSplits {
+  if (config.model !== 'mlp') return data;
+  const flat = (d: Dataset | undefined): Dataset | undefined =>
+    d && d.x.ndim > 2 ? { ...d, x: d.x.reshape([d.x.shape[0], d.x.shape.slice(1).reduce((a, b) => a * b, 1)]) } : d;
+  const out: DatasetSplits = { train: flat(data.train) as Dataset };
+  if (data.val) out.val = flat(data.val);
+  if (data.test) out.test = flat(data.test);
+  return out;
+}
+
+/** Loads the config's data set, shaped for its model (see `shapeForModel`). */
+export async function loadData(config: RunConfig): Promise<DatasetSplits> {
+  return shapeForModel(config, await loadDataset(config.dataset, dataOptions(config)));
+}
+
 /** The config's network for samples shaped like `train`'s (an MLP takes the flattened sample size). */
 export function buildModel(config: RunConfig, train: Dataset): Module {
   const shape = train.x.shape.slice(1);
@@ -131,7 +150,7 @@ export async function trainFromConfig(config: RunConfig, options: TrainFromConfi
     throw new RangeError(`resume: ${source} has ${checkpoint.epoch} epochs done, more than the ${config.epochs} asked for`);
   }
   manualSeed(config.seed);
-  const data = options.data ?? (await loadDataset(config.dataset, dataOptions(config)));
+  const data = options.data ? shapeForModel(config, options.data) : await loadData(config);
   options.signal?.throwIfAborted();
   const held = heldOut(data);
   const heldOutName = data.val ? 'val' : 'test';
