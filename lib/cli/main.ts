@@ -16,7 +16,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { heldOut } from '../data/dataset';
 import { TensorNode } from '../core/tensor-node';
 import { DataLoader } from '../data/loader';
-import { loadModel, loadSafetensors } from '../io';
+import { loadModel, loadSafetensors, metadataJson } from '../io';
 import { evaluate } from '../train/fit';
 import { backendInfo, setNumThreads, useBackend } from '../kernels';
 import { dotToSvg, graphToDot } from '../report/graph-dot';
@@ -75,7 +75,7 @@ async function trainAction(flags: TrainCommandFlags): Promise<void> {
 async function evaluateCommand(modelPath: string, flags: { data?: string; final?: boolean; limit?: string }): Promise<void> {
   const { metadata } = loadSafetensors(modelPath);
   if (!metadata?.config) throw new ConfigError(`evaluate: ${modelPath} has no vugrad run configuration in its metadata (was it written by 'vugrad train --out'?)`);
-  const saved = JSON.parse(metadata.config) as RunConfig;
+  const saved = metadataJson(metadata, 'config', modelPath, { object: true }) as RunConfig;
   const config: RunConfig = { ...saved, final: flags.final ?? saved.final, data: flags.data ?? saved.data, limit: flags.limit ? Number(flags.limit) : saved.limit };
   const data = await loadData(config);
   const model = buildModel(config, data.train);

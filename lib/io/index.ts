@@ -2,6 +2,7 @@
 export {
   loadModel,
   loadSafetensors,
+  metadataJson,
   parseSafetensors,
   saveModel,
   saveSafetensors,

@@ -150,22 +150,74 @@ export function parseSafetensors(bytes: Uint8Array, source = 'buffer'): Safetens
   return { tensors, metadata };
 }
 
-/** Writes tensors to a safetensors file (atomically: a temporary file renamed into place). */
+/**
+ * Writes tensors to a safetensors file atomically: a temporary file in the same directory, flushed to disk,
+ * then renamed into place, so that a crash or a full disk never leaves a half-written model where a good one
+ * was. An error names the file and the system's reason; the temporary file is removed.
+ */
 export function saveSafetensors(file: string, tensors: Record<string, NDArray>, metadata?: Record<string, string>): void {
   const bytes = serializeSafetensors(tensors, metadata);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, bytes);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   try {
+    const fd = fs.openSync(tmp, 'wx');
+    try {
+      fs.writeSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // nothing was created (the directory is missing or not a directory)
+    }
+    throw new Error(`safetensors: cannot write ${file} (${(e as Error).message})`);
   }
 }
 
-/** Reads a safetensors file. A file that is not valid safetensors gives an error naming its path. */
+/** Reads a safetensors file. A file that cannot be read, or is not valid safetensors, gives an error naming its path. */
 export function loadSafetensors(file: string): SafetensorsContents {
-  return parseSafetensors(fs.readFileSync(file), file);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`safetensors: cannot read ${file} (${(e as Error).message})`);
+  }
+  return parseSafetensors(bytes, file);
+}
+
+/**
+ * Parses a metadata value that holds JSON (vugrad keeps a run's configuration as `config`). Returns undefined
+ * when the key is absent; throws a `RangeError` naming the file, the key and the JSON error when the value is
+ * not valid JSON, or not a JSON object when `object` is set. `hint` says how to recover.
+ *
+ * @example
+ * const { metadata } = loadSafetensors(file);
+ * const config = metadataJson(metadata, 'config', file, { object: true }) as RunConfig | undefined;
+ */
+export function metadataJson(
+  metadata: Record<string, string>,
+  key: string,
+  file: string,
+  options: { object?: boolean; hint?: string } = {},
+): unknown {
+  const text = metadata[key];
+  if (text === undefined) return undefined;
+  const hint =
+    options.hint ??
+    'The file was edited or damaged after it was written: write it again (vugrad train --out), or restore a good copy';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new RangeError(`safetensors: ${file}: metadata '${key}' is not valid JSON (${(e as Error).message}). ${hint}`);
+  }
+  if (options.object && !isRecord(value)) {
+    throw new RangeError(`safetensors: ${file}: metadata '${key}' is not a JSON object (it is ${JSON.stringify(value)?.slice(0, 40)}). ${hint}`);
+  }
+  return value;
 }
 
 /** Saves a model's parameters (its `stateDict()`, by parameter name) to a safetensors file. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NDArray, TensorNode, manualSeed } from '../../lib';
-import { loadModel, loadSafetensors, parseSafetensors, saveModel, saveSafetensors, serializeSafetensors } from '../../lib/io';
+import { loadModel, loadSafetensors, metadataJson, parseSafetensors, saveModel, saveSafetensors, serializeSafetensors } from '../../lib/io';
 import { LeNet, MLP } from '../../lib/nn';
 
 let dir: string;
@@ -133,5 +133,43 @@ describe('malformed files give errors naming the path and the problem', () => {
     expect(Array.from(parseSafetensors(good()).tensors.w.data)).toEqual([1, 2, 3]);
     expect(() => loadSafetensors(path.join(dir, 'nope.safetensors'))).toThrow(/nope\.safetensors/);
     expect(() => serializeSafetensors({ w: NDArray.from([1]) }, { n: 1 as unknown as string })).toThrow(/metadata 'n' must be a string/);
+  });
+});
+
+describe('JSON in the metadata (a run configuration)', () => {
+  test('bad JSON names the file, the key, the parse error and how to recover', () => {
+    const file = path.join(dir, 'bad-config.safetensors');
+    saveSafetensors(file, { w: NDArray.from([1]) }, { config: '{"dataset": "mnist",' });
+    const { metadata } = loadSafetensors(file);
+    expect(() => metadataJson(metadata, 'config', file)).toThrow(
+      new RegExp(`safetensors: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: metadata 'config' is not valid JSON \\(.+\\)\\. .*write it again`),
+    );
+  });
+
+  test('valid JSON, an absent key, and a value that must be an object', () => {
+    const metadata = { config: '{"dataset":"mnist","hidden":[4]}', n: '3' };
+    expect(metadataJson(metadata, 'config', 'f', { object: true })).toEqual({ dataset: 'mnist', hidden: [4] });
+    expect(metadataJson(metadata, 'absent', 'f')).toBeUndefined();
+    expect(metadataJson(metadata, 'n', 'f')).toBe(3);
+    expect(() => metadataJson(metadata, 'n', 'f', { object: true })).toThrow(/f: metadata 'n' is not a JSON object \(it is 3\)/);
+  });
+});
+
+describe('files that cannot be read or written', () => {
+  test('reading names the file and the reason', () => {
+    expect(() => loadSafetensors(path.join(dir, 'nope.safetensors'))).toThrow(/safetensors: cannot read .*nope\.safetensors \(ENOENT/);
+    expect(() => loadSafetensors(dir)).toThrow(/safetensors: cannot read .* \(EISDIR/);
+  });
+
+  test('writing into a missing directory names the file and leaves nothing behind; an old file stays whole', () => {
+    const target = path.join(dir, 'missing-dir', 'm.safetensors');
+    expect(() => saveSafetensors(target, { w: NDArray.from([1]) })).toThrow(/safetensors: cannot write .*missing-dir\/m\.safetensors \(ENOENT/);
+    const sub = path.join(dir, 'keep');
+    fs.mkdirSync(sub);
+    const file = path.join(sub, 'm.safetensors');
+    saveSafetensors(file, { w: NDArray.from([1, 2]) });
+    saveSafetensors(file, { w: NDArray.from([3, 4]) });
+    expect(fs.readdirSync(sub)).toEqual(['m.safetensors']);
+    expect(Array.from(loadSafetensors(file).tensors.w.data)).toEqual([3, 4]);
   });
 });
