@@ -69,7 +69,7 @@ export class DataRoot {
 }
 
 /** Absolute paths in free text: a `/` not preceded by a word character, then path segments. */
-const ABSOLUTE = /(?<![\w.~-])\/(?:[\w.@+~-]+\/?)+/g;
+const ABSOLUTE = /(?<![\w.~:/-])\/(?:[\w.@+~-]+\/?)+/g;
 
 /**
  * `text` with server paths removed: paths under `root` become `DATA_ROOT/<relative path>`, every other absolute path
