@@ -48,6 +48,7 @@ function addModelFlags(cmd: Command): Command {
     .option('--normalize', 'standardise image channels (default for cifar10)')
     .option('--no-normalize', 'keep image channels in [0, 1]')
     .option('--limit <n>', 'use at most n samples per split')
+    .option('--val-size <n>', 'validation samples held out of the training data: a count (5000) or a fraction (0.1); default 10% for cifar10, 5,000 of 60,000 for mnist')
     .addOption(new Option('--preset <name>', "'course': the course script's exact settings").choices(['course']));
 }
 

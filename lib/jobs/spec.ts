@@ -35,6 +35,7 @@ const FIELDS: Record<string, [Kind, keyof TrainFlags, string]> = {
   dtype: ['string', 'dtype', '--dtype'],
   data: ['string', 'data', '--data'],
   limit: ['number', 'limit', '--limit'],
+  valSize: ['number', 'valSize', '--val-size'],
   preset: ['string', 'preset', '--preset'],
 };
 

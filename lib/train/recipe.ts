@@ -25,6 +25,7 @@ export function dataOptions(config: RunConfig): LoadDatasetOptions {
     final: config.final,
     raw: config.raw,
     limit: config.limit,
+    ...(config.valSize !== undefined ? { valSize: config.valSize } : {}),
     seed: config.seed,
     flatten: config.model === 'mlp',
     normalize: config.normalize,

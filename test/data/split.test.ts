@@ -6,6 +6,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { encodeIdxUbyte, loadCifar10, loadDataset, loadMnist, resolveValSize } from '../../lib/data';
+import { resolveConfig } from '../../lib/train/config';
+import { dataOptions } from '../../lib/train/recipe';
 
 let tmp: string;
 const savedCache = process.env.VUGRAD_CACHE_DIR;
@@ -129,5 +131,43 @@ describe('synth', () => {
     const dflt = await loadDataset('synth', {});
     expect(dflt.train.y.length).toBe(60000);
     expect(dflt.val!.y.length).toBe(10000);
+  });
+});
+
+describe('the --val-size flag (and a job spec\'s valSize)', () => {
+  test.each([
+    ['0.2', 0.2],
+    ['.25', 0.25],
+    ['10%', 0.1],
+    ['300', 300],
+  ])('%s', (flag, value) => {
+    const config = resolveConfig({ dataset: 'cifar10', valSize: flag });
+    expect(config.valSize).toBe(value);
+    expect(dataOptions(config).valSize).toBe(value);
+  });
+
+  test('absent: the data set decides', () => {
+    expect(dataOptions(resolveConfig({ dataset: 'cifar10' })).valSize).toBeUndefined();
+  });
+
+  test.each([
+    ['abc', /--val-size: expected a count of samples \(e\.g\. 5000\) or a fraction between 0 and 1 \(e\.g\. 0\.1 or 10%\), got 'abc'/],
+    ['-1', /got '-1'/],
+    ['1.5', /got '1\.5'/],
+    ['150%', /got '150%'/],
+    ['0', /--val-size: 0 leaves no validation set.*--final/],
+  ])('%s is refused', (flag, why) => {
+    expect(() => resolveConfig({ dataset: 'cifar10', valSize: flag })).toThrow(why);
+  });
+
+  test('with --final there is no validation set to size', () => {
+    expect(() => resolveConfig({ dataset: 'mnist', final: true, valSize: '0.1' })).toThrow(/--val-size: there is no validation set with --final/);
+  });
+
+  test('a small CIFAR-10 copy through the recipe: the flag sizes the split', async () => {
+    const dir = path.join(tmp, 'cifar-small');
+    const config = resolveConfig({ dataset: 'cifar10', data: dir, valSize: '0.2' });
+    const { train, val } = await loadDataset('cifar10', dataOptions(config));
+    expect([train.y.length, val!.y.length]).toEqual([400, 100]);
   });
 });
