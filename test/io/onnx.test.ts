@@ -96,6 +96,29 @@ const cases: [string, () => Module, number[]][] = [
     expect(maxAbsDiff(out.logits.data, vugradOutput(model, x))).toBeLessThan(1e-5);
   });
 
+  test('a new layer needs one ONNX_EXPORTERS entry', async () => {
+    class Scale extends Module {
+      constructor(readonly factor: number) {
+        super();
+      }
+      forward(x: TensorNode): TensorNode {
+        return x.mul(this.factor);
+      }
+    }
+    ONNX_EXPORTERS.set(Scale, (m: Scale, x, b) =>
+      b.node('Mul', [x.name, b.weight(TensorNode.constant(NDArray.from([m.factor])), 'factor')], {}, m.call(x.example)),
+    );
+    try {
+      const model = new Sequential(new Linear(4, 3), new Scale(-2.5));
+      const session = await ort!.InferenceSession.create(exportOnnx(model, { inputShape: [4] }));
+      const x = randomInput(2, [4], 8);
+      const out = await session.run({ input: new ort!.Tensor('float32', x.data as Float32Array, x.shape) });
+      expect(maxAbsDiff(out.logits.data, vugradOutput(model, x))).toBeLessThan(1e-5);
+    } finally {
+      ONNX_EXPORTERS.delete(Scale);
+    }
+  });
+
   test('opset 21 and custom input/output names run too', async () => {
     const model = new MLP({ inputSize: 3, hiddenSizes: [4], outputSize: 2 });
     const bytes = exportOnnx(model, { inputShape: [3], opset: 21, inputName: 'x', outputName: 'y' });
