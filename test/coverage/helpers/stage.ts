@@ -1,10 +1,12 @@
 /**
  * The `vugrad` command as a user runs it: `bin/vugrad.js`, which loads the compiled `dist/cli/main.js`.
  *
- * `stagePackage` compiles the current sources (as `npm run build` does, with the repository's TypeScript)
- * into a staging folder next to a copy of `bin/` and `package.json`, with `node_modules` and the native
- * build (`build/`, `prebuilds/`) linked from the repository: the layout of an installed package. The
- * working tree's own dist/ is left alone (it may be stale, and other tests build it too).
+ * When the working tree's dist/ is up to date (every lib/.../x.ts has its dist/.../x.js at least as new: CI
+ * runs `npm run build` just before the tests), the repository itself is the package. Otherwise (a developer
+ * who edited sources and did not build) `stagePackage` compiles the current sources as `npm run build` does
+ * into a staging folder next to a copy of `bin/` and `package.json`, with `node_modules` and the native build
+ * (`build/`, `prebuilds/`) linked from the repository: the layout of an installed package. Either way the
+ * tests run today's code, and the working tree's dist/ is never written.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -20,7 +22,7 @@ export interface RunResult {
 }
 
 export interface Stage {
-  /** The staging package's root. */
+  /** The package's root: the repository (dist/ fresh) or the staging copy. */
   root: string;
   /** Its bin/vugrad.js. */
   bin: string;
@@ -39,24 +41,53 @@ function check(res: SpawnSyncReturns<string>, what: string): void {
   if (res.status !== 0) throw new Error(`${what} exited ${res.status}:\n${res.stdout}\n${res.stderr}`);
 }
 
-/** Builds the staging package (about 5-10 s of tsc). Call from beforeAll with a generous timeout. */
+/** The newest modification time of the files under `dir` whose names end with `ext`, by relative path. */
+function mtimes(dir: string, ext: string): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!fs.existsSync(dir)) return out;
+  for (const rel of fs.readdirSync(dir, { recursive: true }).map(String)) {
+    if (rel.endsWith(ext)) out.set(rel.slice(0, -ext.length), fs.statSync(path.join(dir, rel)).mtimeMs);
+  }
+  return out;
+}
+
+/** True when every lib/.../x.ts has a dist/.../x.js written after it (and after the tsconfig files). */
+export function distIsFresh(): boolean {
+  const sources = mtimes(path.join(repoRoot, 'lib'), '.ts');
+  const outputs = mtimes(path.join(repoRoot, 'dist'), '.js');
+  const config = Math.max(...['tsconfig.json', 'tsconfig.build.json'].map((f) => fs.statSync(path.join(repoRoot, f)).mtimeMs));
+  for (const [rel, t] of sources) {
+    if (rel.endsWith('.d')) continue;
+    const built = outputs.get(rel);
+    if (built === undefined || built < t || built < config) return false;
+  }
+  return sources.size > 0;
+}
+
+/**
+ * The package to run: the repository when its dist/ is fresh, else a staging build (5-20 s of tsc). Call
+ * from beforeAll with a generous timeout.
+ */
 export function stagePackage(prefix: string): Stage {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vugrad-${prefix}-`));
-  const root = path.join(tmp, 'pkg');
-  fs.mkdirSync(root);
-  const tsc = require.resolve('typescript/bin/tsc', { paths: [repoRoot] });
-  check(
-    spawnSync(process.execPath, [tsc, '-p', path.join(repoRoot, 'tsconfig.build.json'), '--outDir', path.join(root, 'dist')], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      timeout: 240_000,
-    }),
-    'tsc (the build of dist/)',
-  );
-  fs.cpSync(path.join(repoRoot, 'bin'), path.join(root, 'bin'), { recursive: true });
-  fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'));
-  for (const link of ['node_modules', 'build', 'prebuilds']) {
-    if (fs.existsSync(path.join(repoRoot, link))) fs.symlinkSync(path.join(repoRoot, link), path.join(root, link), 'dir');
+  let root = repoRoot;
+  if (!distIsFresh()) {
+    root = path.join(tmp, 'pkg');
+    fs.mkdirSync(root);
+    const tsc = require.resolve('typescript/bin/tsc', { paths: [repoRoot] });
+    check(
+      spawnSync(process.execPath, [tsc, '-p', path.join(repoRoot, 'tsconfig.build.json'), '--outDir', path.join(root, 'dist')], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 240_000,
+      }),
+      'tsc (the build of dist/)',
+    );
+    fs.cpSync(path.join(repoRoot, 'bin'), path.join(root, 'bin'), { recursive: true });
+    fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'));
+    for (const link of ['node_modules', 'build', 'prebuilds']) {
+      if (fs.existsSync(path.join(repoRoot, link))) fs.symlinkSync(path.join(repoRoot, link), path.join(root, link), 'dir');
+    }
   }
   const work = path.join(tmp, 'work');
   const home = path.join(tmp, 'home');
