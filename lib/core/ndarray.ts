@@ -274,6 +274,7 @@ export class NDArray {
   }
 
   static full(shape: readonly number[], value: number, dtype: DType = 'float32'): NDArray {
+    if (typeof value !== 'number') throw new TypeError(`NDArray.full: value must be a number, got ${kindOf(value)}`);
     const a = NDArray.zeros(shape, dtype);
     a.data.fill(value);
     return a;
@@ -311,6 +312,7 @@ export class NDArray {
   }
 
   set(index: number[], value: number): void {
+    if (typeof value !== 'number') throw new TypeError(`set: value must be a number, got ${kindOf(value)}`);
     this.data[this.offset(index)] = value;
   }
 

@@ -20,13 +20,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { DType, NDArray, allocate } from '../core/ndarray';
+import { DType, NDArray, allocate, checkDType } from '../core/ndarray';
 import { ImageCacheError, RawImages, cacheDirFor, readImageCache, writeImageCache } from './cache';
 import { Dataset, DatasetSplits } from './dataset';
 import { DataError } from './errors';
 import { ImageSource, decodeImages, imageSourceFromTar, isTarImagePath, openImageFolder, readTarFiles } from './image-folder';
 import { ChannelStats, normalizeChannels } from './normalize';
-import { resolveValSize } from './split';
+import { checkLimit, resolveValSize } from './split';
 
 export interface Cifar10Options {
   /** The data: a directory (binary batches or image folder) or a `.tar.gz` of either. */
@@ -98,7 +98,9 @@ interface Source {
 
 /** Loads CIFAR-10; see the module notes for the forms `dir` may take. */
 export async function loadCifar10(options: Cifar10Options = {}): Promise<DatasetSplits> {
-  const { final = false, limit = Infinity, dtype = 'float32' } = options;
+  const { final = false, dtype = 'float32' } = options;
+  const limit = checkLimit('cifar10', options.limit);
+  checkDType(dtype, 'cifar10');
   if (options.dir === undefined) {
     throw new DataError('', `CIFAR-10: no data directory given (dir option, --data PATH). ${HINT}`);
   }

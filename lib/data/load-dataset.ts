@@ -10,7 +10,7 @@ import { DatasetSplits } from './dataset';
 import { Cifar10Options, loadCifar10 } from './cifar10';
 import { loadFashionMnist } from './fashion-mnist';
 import { IdxDatasetOptions, loadMnist } from './mnist';
-import { resolveValSize } from './split';
+import { checkLimit, resolveValSize } from './split';
 import { loadSynth } from './synthetic';
 
 export const DATASET_NAMES = ['synth', 'mnist', 'fashion-mnist', 'cifar10'] as const;
@@ -55,7 +55,7 @@ export async function loadDataset(name: DatasetName, options: LoadDatasetOptions
   const idx: IdxDatasetOptions = options;
   switch (name) {
     case 'synth': {
-      const limit = options.limit ?? Infinity;
+      const limit = checkLimit('synth', options.limit);
       // NOTE: synth draws its samples, so valSize is taken out of the 70,000 it draws in all.
       const numVal = options.final ? 10_000 : resolveValSize('synth', 70_000, options.valSize, 1 / 7);
       const splits = loadSynth({

@@ -33,6 +33,22 @@ export interface DataLoaderOptions {
   normalize?: ChannelStats;
 }
 
+/**
+ * Every label an integer in `0..numClasses-1`. NOTE: checked here, once per loader, because a bad label
+ * otherwise surfaces batches later as an index error inside the loss, naming neither the data nor the sample.
+ */
+function checkLabels(d: Dataset): void {
+  const k = d.numClasses;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`DataLoader: ${d.name} has numClasses ${k}, expected a positive integer`);
+  const y = d.y;
+  for (let i = 0; i < y.length; i++) {
+    const c = y[i];
+    if (!(c >= 0 && c < k) || !Number.isInteger(c)) {
+      throw new RangeError(`DataLoader: ${d.name} sample ${i} has label ${c}, expected an integer in 0..${k - 1} (numClasses ${k})`);
+    }
+  }
+}
+
 /** One batch: inputs `[b, ...featureShape]` and their labels. */
 export interface Batch {
   x: NDArray;
@@ -55,6 +71,7 @@ export class DataLoader implements Iterable<Batch> {
     if (dataset.x.ndim < 1 || dataset.x.shape[0] !== dataset.y.length) {
       throw new RangeError(`DataLoader: ${dataset.name} has x of shape [${dataset.x.shape.join(',')}] but ${dataset.y.length} labels`);
     }
+    checkLabels(dataset);
     this.dataset = dataset;
     this.batchSize = batchSize;
     this.shuffle = shuffle;

@@ -16,11 +16,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { DType, NDArray, allocate } from '../core/ndarray';
+import { DType, NDArray, allocate, checkDType } from '../core/ndarray';
 import { Dataset, DatasetSplits } from './dataset';
 import { DataError } from './errors';
 import { readIdx } from './idx';
-import { resolveValSize } from './split';
+import { checkLimit, resolveValSize } from './split';
 
 export interface IdxDatasetOptions {
   /** Directory holding the four IDX files. */
@@ -97,7 +97,9 @@ export function loadIdxDataset(
   hint: string,
   options: IdxDatasetOptions = {},
 ): DatasetSplits {
-  const { final = false, raw = false, dtype = 'float32', flatten = true, limit = Infinity } = options;
+  const { final = false, raw = false, dtype = 'float32', flatten = true } = options;
+  const limit = checkLimit(name, options.limit);
+  checkDType(dtype, name);
   const read = (prefix: 'train' | 't10k') => {
     const imagesPath = findIdxFile(dir, `${prefix}-images-idx3-ubyte`, hint);
     const labelsPath = findIdxFile(dir, `${prefix}-labels-idx1-ubyte`, hint);

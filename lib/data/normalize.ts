@@ -74,6 +74,10 @@ function layout(x: NDArray): [number, number, number] {
 function perChannel(v: number | readonly number[], c: number, what: string): readonly number[] {
   const arr = typeof v === 'number' ? new Array<number>(c).fill(v) : v;
   if (arr.length !== c) throw new RangeError(`normalize: ${what} has ${arr.length} values for ${c} channels`);
-  if (what === 'std' && arr.some((s) => !(s > 0))) throw new RangeError(`normalize: std must be positive, got [${arr.join(', ')}]`);
+  if (what === 'std' && arr.some((s) => !(s > 0 && s < Infinity))) {
+    throw new RangeError(`normalize: std must be positive and finite, got [${arr.join(', ')}]`);
+  }
+  // NOTE: a NaN or infinite mean would turn every value of the channel into NaN, silently.
+  if (what === 'mean' && arr.some((m) => !Number.isFinite(m))) throw new RangeError(`normalize: mean must be finite, got [${arr.join(', ')}]`);
   return arr;
 }

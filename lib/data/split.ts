@@ -40,3 +40,15 @@ export function resolveValSize(where: string, nTrain: number, valSize: number | 
   }
   return Math.min(nTrain - 1, Math.max(1, Math.round(v * nTrain)));
 }
+
+/**
+ * Checks a loader's `limit` (at most this many samples per split): a positive integer, or Infinity for all.
+ * Returns it (Infinity when absent). NOTE: a NaN or negative limit used to slice silently wrong ranges.
+ */
+export function checkLimit(where: string, limit: number | undefined): number {
+  if (limit === undefined || limit === Infinity) return Infinity;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`${where}: limit must be a positive integer (samples per split), got ${String(limit)}`);
+  }
+  return limit;
+}

@@ -47,7 +47,7 @@ export function serializeSafetensors(tensors: Record<string, NDArray>, metadata?
     if (name === '__metadata__') throw new RangeError("safetensors: '__metadata__' cannot be a tensor name");
     if (!(t instanceof NDArray)) throw new TypeError(`safetensors: '${name}' is not an NDArray`);
     const bytes = t.data.byteLength;
-    header[name] = { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    own(header, name, { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes] });
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -70,6 +70,14 @@ export function serializeSafetensors(tensors: Record<string, NDArray>, metadata?
     at += src.length;
   }
   return out;
+}
+
+/**
+ * Sets an own property. NOTE: `obj[name] = v` with the name `__proto__` (legal in a file's JSON header) would
+ * replace the object's prototype instead: the tensor vanished and the object inherited an NDArray's fields.
+ */
+function own<T>(obj: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -106,7 +114,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'buffer'): Safetens
       if (!isRecord(info)) fail('__metadata__ is not an object');
       for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`__metadata__ '${k}' is not a string`);
-        metadata[k] = v as string;
+        own(metadata, k, v as string);
       }
       continue;
     }
@@ -136,7 +144,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'buffer'): Safetens
     }
     const ab = copy.buffer.slice(copy.byteOffset, copy.byteOffset + copy.byteLength);
     const data = dtype === 'float64' ? new Float64Array(ab) : new Float32Array(ab);
-    tensors[name] = new NDArray(data, shape as number[]);
+    own(tensors, name, new NDArray(data, shape as number[]));
   }
   spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let covered = 0;

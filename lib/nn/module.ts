@@ -128,8 +128,9 @@ export abstract class Module {
 
   /**
    * Copies values into the parameters, by name. Every parameter must be given and every name must be a
-   * parameter, with the same shape; values of the other float dtype are converted. Nothing is changed when
-   * any check fails. The error names the tensor.
+   * parameter, with the same shape; values of the other float dtype are converted. Values must be finite (a
+   * NaN or infinite weight, as a diverged run leaves, would make every prediction NaN). Nothing is changed
+   * when any check fails. The error names the tensor.
    */
   loadStateDict(state: Record<string, NDArray>): void {
     const params = this.namedParameters();
@@ -149,6 +150,14 @@ export abstract class Module {
         throw new RangeError(
           `loadStateDict: '${name}' has shape ${shapeString(v.shape)} but the model expects ${shapeString(p.value.shape)}`,
         );
+      }
+      const d = v.data;
+      for (let i = 0; i < d.length; i++) {
+        if (!Number.isFinite(d[i])) {
+          throw new RangeError(
+            `loadStateDict: '${name}' holds ${d[i]} at index ${i}: the weights are not usable (were they saved from a run that diverged?)`,
+          );
+        }
       }
     }
     for (const [name, p] of params) p.value.data.set(state[name].data);

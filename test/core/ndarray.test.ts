@@ -97,3 +97,13 @@ describe('sizes too large to allocate', () => {
     expect(e.named('Linear(100000 -> 100000).weight').message).toMatch(/^Linear\(100000 -> 100000\)\.weight \[100000,100000\] float32 needs 40 GB, too large/);
   });
 });
+
+describe('values', () => {
+  test('full and set take numbers only (a string became NaN silently)', () => {
+    expect(() => NDArray.full([2], '1' as unknown as number)).toThrow(/NDArray\.full: value must be a number, got a string/);
+    const a = NDArray.zeros([2]);
+    expect(() => a.set([0], undefined as unknown as number)).toThrow(/set: value must be a number, got an? undefined/);
+    a.set([1], 2.5);
+    expect(Array.from(a.data)).toEqual([0, 2.5]);
+  });
+});

@@ -132,3 +132,35 @@ describe('loadDataset and dataset helpers', () => {
     expect(() => sliceDataset(d, 5, 11)).toThrow(/outside toy \(10 samples\)/);
   });
 });
+
+describe('bad data is refused where it is handed over, naming the data and the value', () => {
+  test('a label outside 0..numClasses-1 (once an index error inside the loss, batches later)', () => {
+    const d = toy(10);
+    d.y[7] = 3;
+    expect(() => new DataLoader(d)).toThrow(/DataLoader: toy sample 7 has label 3, expected an integer in 0\.\.2 \(numClasses 3\)/);
+    d.y[7] = -1;
+    expect(() => new DataLoader(d)).toThrow(/sample 7 has label -1/);
+    const frac = { ...toy(4), y: [0, 1.5, 2, 0] as unknown as Int32Array };
+    expect(() => new DataLoader(frac)).toThrow(/sample 1 has label 1\.5/);
+    expect(() => new DataLoader({ ...toy(4), numClasses: 0 })).toThrow(/toy has numClasses 0/);
+  });
+
+  test('normalisation statistics that would turn a channel into NaN or zeros', () => {
+    const x = NDArray.from([[1, 2], [3, 4]]);
+    expect(() => normalizeChannels(x, { mean: [0, NaN], std: 1 })).toThrow(/normalize: mean must be finite, got \[0, NaN\]/);
+    expect(() => normalizeChannels(x, { mean: 0, std: [1, Infinity] })).toThrow(/std must be positive and finite, got \[1, Infinity\]/);
+    expect(() => normalizeChannels(x, { mean: 0, std: 0 })).toThrow(/std must be positive/);
+  });
+
+  test.each([0, -5, 2.5, NaN])('limit %s is refused by every loader', async (limit) => {
+    const why = new RegExp(`limit must be a positive integer \\(samples per split\\), got ${limit}`);
+    await expect(loadDataset('synth', { limit })).rejects.toThrow(why);
+    await expect(loadDataset('cifar10', { dir: '/nonexistent', limit })).rejects.toThrow(why);
+    await expect(loadDataset('mnist', { dir: '/nonexistent', limit })).rejects.toThrow(why);
+  });
+
+  test('an unsupported dtype is refused before any file is read', async () => {
+    await expect(loadDataset('mnist', { dir: '/nonexistent', dtype: 'int8' as 'float32' })).rejects.toThrow(/mnist: unsupported dtype 'int8'/);
+    await expect(loadDataset('cifar10', { dir: '/nonexistent', dtype: 'int8' as 'float32' })).rejects.toThrow(/cifar10: unsupported dtype 'int8'/);
+  });
+});

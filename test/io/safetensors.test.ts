@@ -173,3 +173,20 @@ describe('files that cannot be read or written', () => {
     expect(Array.from(loadSafetensors(file).tensors.w.data)).toEqual([3, 4]);
   });
 });
+
+describe('names that are special to JavaScript objects', () => {
+  test("a tensor or metadata key named '__proto__' is kept as a name, not taken as the object's prototype", () => {
+    const data = Buffer.alloc(4);
+    data.writeFloatLE(2.5, 0);
+    const bytes = handMade('{"__metadata__":{"__proto__":"m"},"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', data);
+    const { tensors, metadata } = parseSafetensors(bytes);
+    expect(Object.keys(tensors)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(tensors)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(tensors, '__proto__')!.value.data[0]).toBe(2.5);
+    expect(Object.keys(metadata)).toEqual(['__proto__']);
+    // And it round trips: the header keeps the name, the offsets match the data.
+    const again = parseSafetensors(serializeSafetensors(tensors, metadata));
+    expect(Object.keys(again.tensors)).toEqual(['__proto__']);
+    expect(Object.getOwnPropertyDescriptor(again.metadata, '__proto__')!.value).toBe('m');
+  });
+});
