@@ -4,7 +4,9 @@
  * Kernels are the only code that touches raw typed arrays. They take typed arrays and integer sizes (never
  * NDArrays), write into an `out` array the caller allocated, and return nothing. All arrays passed to one call
  * have the same dtype (Float32Array or Float64Array); integer arrays (indices, argmax) are Int32Array.
- * Arrays are contiguous and row-major. Unless a kernel says otherwise, `out` may not alias an input.
+ * Arrays are contiguous and row-major. Which arrays may share memory is the aliasing contract,
+ * `KERNEL_ALIASING` below: in short, an array a kernel writes may share no memory with any other array of the
+ * call, except that elementwise kernels may work in place.
  *
  * The JS table (`lib/kernels/js`) is complete and is the reference; a native table may implement any subset,
  * and dispatch falls back per kernel (see `lib/kernels/index.ts`).
@@ -32,7 +34,8 @@ export interface KernelTable {
   /**
    * General matrix multiply, row-major: `C = alpha * op(A) @ op(B) + beta * C`, where `op(A)` is `[m, k]`
    * (`A` is stored `[k, m]` when `transA`), `op(B)` is `[k, n]` (`B` stored `[n, k]` when `transB`), `C` is
-   * `[m, n]`. With `beta = 0` the old contents of C are ignored (NaN included).
+   * `[m, n]`. `alpha` and `beta` are finite. With `beta = 0` the old contents of C are ignored (NaN included). `c` may share no memory with
+   * `a` or `b` (see KERNEL_ALIASING); `a` and `b` may be the same array.
    */
   gemm(
     transA: boolean,
@@ -47,7 +50,7 @@ export interface KernelTable {
     c: FloatArray,
   ): void;
 
-  /** `out[i] = f(x[i])`. `out` may alias `x`. `sigmoid` must not overflow for large negative x. */
+  /** `out[i] = f(x[i])`. `out` may be `x` itself (in place). `sigmoid` must not overflow for large negative x. */
   unary(op: UnaryOp, x: FloatArray, out: FloatArray): void;
 
   /**
@@ -56,16 +59,16 @@ export interface KernelTable {
    */
   unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, g: FloatArray, out: FloatArray): void;
 
-  /** `out[i] = a[i] (op) b[i]`, all the same length. `out` may alias `a` or `b`. */
+  /** `out[i] = a[i] (op) b[i]`, all the same length. `out` may be `a` or `b` itself. */
   binary(op: BinaryOp, a: FloatArray, b: FloatArray, out: FloatArray): void;
 
-  /** `out[i] = a[i] (op) s` for a scalar s. `out` may alias `a`. */
+  /** `out[i] = a[i] (op) s` for a scalar s. `out` may be `a` itself. */
   binaryScalar(op: BinaryOp, a: FloatArray, s: number, out: FloatArray): void;
 
   /** `y[i] += alpha * x[i]` (BLAS axpy). Used to accumulate gradients and by optimizers. */
   axpy(alpha: number, x: FloatArray, y: FloatArray): void;
 
-  /** `out[i] = alpha * x[i] + beta * y[i]`. `out` may alias x or y. */
+  /** `out[i] = alpha * x[i] + beta * y[i]`. `out` may be x or y itself. */
   axpby(alpha: number, x: FloatArray, beta: number, y: FloatArray, out: FloatArray): void;
 
   /**
@@ -279,3 +282,75 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'maxPool2d',
   'maxPool2dBackward',
 ];
+
+/**
+ * The aliasing contract of one kernel: the arrays it writes, the arrays it only reads, and the pairs that may be
+ * the same memory. `validated()` enforces it in front of both backends, so a call either computes what the
+ * kernel documents or throws an Error naming the kernel and both arrays.
+ */
+export interface AliasRule {
+  /** Arrays the kernel writes (outputs and in-place state), by argument name. */
+  readonly writes: readonly string[];
+  /** Arrays the kernel only reads, by argument name. */
+  readonly reads: readonly string[];
+  /**
+   * `[written, other]` pairs that may be the very same elements: views of one ArrayBuffer with the same byte
+   * offset and length (the same array object, or an equal view of it). A partial overlap is never allowed.
+   */
+  readonly inPlace?: readonly (readonly [string, string])[];
+}
+
+/**
+ * Which arrays of each kernel may share memory. Two arrays overlap when they view the same ArrayBuffer (or
+ * SharedArrayBuffer) and their byte ranges intersect: the same object, or `subarray` views of one buffer.
+ * Empty arrays overlap nothing. The rules:
+ * - arrays a kernel only reads may overlap each other freely (`gemm` of `a` with itself computes A Aᵀ);
+ * - an array a kernel writes may overlap no other array of the call, read or written, because no backend can
+ *   honour it: BLAS clears C before it reads A when beta = 0 (the result was zeros), the JS and C++ loops read
+ *   an input after an earlier iteration wrote over it, and each backend does so in a different order;
+ * - except the pairs in `inPlace`: elementwise kernels (`unary`, `unaryBackward`, `binary`, `binaryScalar`,
+ *   `axpy`, `axpby`) read each element before they write it, so their output may be one of their inputs
+ *   exactly. A view shifted by even one element is still rejected: element i would read what i-1 wrote in a
+ *   scalar loop but not in a vectorized one.
+ *
+ * Integer arrays count too: `gather`'s `out` may not share memory with its `idx`.
+ */
+export const KERNEL_ALIASING: { readonly [K in KernelName]: AliasRule } = {
+  gemm: { writes: ['c'], reads: ['a', 'b'] },
+  unary: { writes: ['out'], reads: ['x'], inPlace: [['out', 'x']] },
+  unaryBackward: { writes: ['out'], reads: ['x', 'y', 'g'], inPlace: [['out', 'x'], ['out', 'y'], ['out', 'g']] },
+  binary: { writes: ['out'], reads: ['a', 'b'], inPlace: [['out', 'a'], ['out', 'b']] },
+  binaryScalar: { writes: ['out'], reads: ['a'], inPlace: [['out', 'a']] },
+  axpy: { writes: ['y'], reads: ['x'], inPlace: [['y', 'x']] },
+  axpby: { writes: ['out'], reads: ['x', 'y'], inPlace: [['out', 'x'], ['out', 'y']] },
+  sgdMomentum: { writes: ['param', 'buf'], reads: ['grad'] },
+  adam: { writes: ['param', 'm', 'v', 'vmax'], reads: ['grad'] },
+  rmsprop: { writes: ['param', 'sq', 'gAvg', 'buf'], reads: ['grad'] },
+  adagrad: { writes: ['param', 'sum'], reads: ['grad'] },
+  adamax: { writes: ['param', 'm', 'u'], reads: ['grad'] },
+  adadelta: { writes: ['param', 'sq', 'acc'], reads: ['grad'] },
+  rprop: { writes: ['param', 'prev', 'stepSize'], reads: ['grad'] },
+  asgd: { writes: ['param', 'ax'], reads: ['grad'] },
+  fill: { writes: ['out'], reads: [] },
+  sumAll: { writes: [], reads: ['x'] },
+  dot: { writes: [], reads: ['a', 'b'] },
+  sumAxis: { writes: ['out'], reads: ['x'] },
+  maxAxis: { writes: ['out', 'argmax'], reads: ['x'] },
+  broadcastAxis: { writes: ['out'], reads: ['x'] },
+  scatterAxis: { writes: ['out'], reads: ['g', 'idx'] },
+  gather: { writes: ['out'], reads: ['x', 'idx'] },
+  transpose: { writes: ['out'], reads: ['x'] },
+  softmax: { writes: ['out'], reads: ['x'] },
+  softmaxBackward: { writes: ['out'], reads: ['y', 'g'] },
+  logSoftmax: { writes: ['out'], reads: ['x'] },
+  logSoftmaxBackward: { writes: ['out'], reads: ['y', 'g'] },
+  crossEntropy: { writes: ['losses', 'probs'], reads: ['x', 'targets'] },
+  crossEntropyBackward: { writes: ['out'], reads: ['probs', 'targets', 'scale'] },
+  im2col: { writes: ['out'], reads: ['x'] },
+  col2im: { writes: ['out'], reads: ['cols'] },
+  conv2d: { writes: ['out'], reads: ['x', 'weight', 'bias'] },
+  conv2dBackwardWeight: { writes: ['gw'], reads: ['x', 'g'] },
+  conv2dBackwardInput: { writes: ['gx'], reads: ['g', 'weight'] },
+  maxPool2d: { writes: ['out', 'argmax'], reads: ['x'] },
+  maxPool2dBackward: { writes: ['out'], reads: ['g', 'argmax'] },
+};

@@ -4,7 +4,8 @@
  * Kernels themselves trust their arguments (a JS kernel given a short array silently reads `undefined`; a native
  * one would read past the end). So dispatch checks each call first: typed-array kinds, dtype agreement, integer
  * sizes, exact lengths, and index ranges, and throws an Error that names the kernel and the values, e.g.
- * `gemm: 'c' has length 5, expected m*n = 6 (m=2, n=3)`. The checks are O(1) except for index ranges, which are
+ * `gemm: 'c' has length 5, expected m*n = 6 (m=2, n=3)`, and the aliasing contract of names.ts
+ * (`KERNEL_ALIASING`): an array a kernel writes shares no memory with its other arrays, except in place. The checks are O(1) except for index ranges, which are
  * O(number of indices) and can be left to a backend that checks them itself (the native addon does).
  */
 import type { FloatArray } from '../core/ndarray';
@@ -26,12 +27,27 @@ function float(kernel: string, name: string, a: unknown): FloatArray {
   if (!(a instanceof Float32Array) && !(a instanceof Float64Array)) {
     throw new TypeError(`${kernel}: '${name}' must be a Float32Array or Float64Array, got ${describe(a)}`);
   }
+  attached(kernel, name, a);
   return a;
 }
 
 function int32(kernel: string, name: string, a: unknown): Int32Array {
   if (!(a instanceof Int32Array)) throw new TypeError(`${kernel}: '${name}' must be an Int32Array, got ${describe(a)}`);
+  attached(kernel, name, a);
   return a;
+}
+
+/**
+ * The array's memory is there: its buffer is not detached (transferred, e.g. by postMessage or structuredClone)
+ * and a resizable buffer has not shrunk under it.
+ * NOTE: `length` alone cannot tell. In Node 20 (V8 11.3), once optimized code has seen views of resizable or
+ * growable buffers, `length` of a detached fixed-length view returns its old length, while `byteLength` says 0:
+ * every length check passed and the JS kernels read `undefined` (silent NaN). `byteLength` is read correctly.
+ */
+function attached(kernel: string, name: string, a: FloatArray | Int32Array): void {
+  if (a.byteLength !== a.length * a.BYTES_PER_ELEMENT) {
+    fail(kernel, `'${name}' has no memory (its buffer was detached or shrank): length ${a.length}, byteLength ${a.byteLength}`);
+  }
 }
 
 function describe(a: unknown): string {
@@ -61,6 +77,15 @@ function positive(kernel: string, name: string, v: unknown): number {
   return n;
 }
 
+/**
+ * A finite number. gemm's alpha and beta must be: BLAS applies alpha inside its sums and the JS kernel to the
+ * sum, so an infinite alpha gives -Infinity on one backend and NaN on the other.
+ */
+function finite(kernel: string, name: string, v: unknown): number {
+  if (!Number.isFinite(num(kernel, name, v))) fail(kernel, `'${name}' must be a finite number, got ${String(v)}`);
+  return v as number;
+}
+
 function num(kernel: string, name: string, v: unknown): number {
   if (typeof v !== 'number') throw new TypeError(`${kernel}: '${name}' must be a number, got ${typeof v}`);
   return v;
@@ -68,12 +93,13 @@ function num(kernel: string, name: string, v: unknown): number {
 
 /**
  * One of an optimizer kernel's state arrays: a float array of param's dtype and length. A null one is an option
- * that is off (AMSGrad's maximum, RMSprop's momentum buffer). Checked one by one: no allocation on the
- * training loop's path.
+ * that is off (AMSGrad's maximum, RMSprop's momentum buffer), allowed only where `optional`.
+ * Checked one by one: no allocation on the training loop's path.
  */
-function state(kernel: string, param: FloatArray, name: string, a: FloatArray | null): void {
-  if (a === null) return;
-  float(kernel, name, a), sameDType(kernel, param, name, a), length(kernel, name, a, param.length, 'param.length');
+function state(kernel: string, param: FloatArray, name: string, a: FloatArray | null, optional = false): void {
+  if (a === null && optional) return;
+  const f = float(kernel, name, a);
+  sameDType(kernel, param, name, f), length(kernel, name, f, param.length, 'param.length');
 }
 
 function length(kernel: string, name: string, a: ArrayLike<number>, want: number, how: string): void {
@@ -85,6 +111,45 @@ function indices(kernel: string, name: string, idx: Int32Array, bound: number): 
     const v = idx[i];
     if (v < 0 || v >= bound) fail(kernel, `${name}[${i}] = ${v} is out of range [0, ${bound})`);
   }
+}
+
+type AnyArray = FloatArray | Int32Array;
+
+/** Whether two views share any byte of one buffer (empty views share nothing). */
+function overlaps(a: AnyArray, b: AnyArray): boolean {
+  if (a.length === 0 || b.length === 0) return false;
+  if (a === b) return true;
+  if (a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+function span(a: AnyArray): string {
+  return `bytes [${a.byteOffset}, ${a.byteOffset + a.byteLength})`;
+}
+
+/**
+ * `w` (written) and `o` share no memory (KERNEL_ALIASING in names.ts). Checked pair by pair, with no
+ * allocation: these checks are on the training loop's path.
+ */
+function apart(kernel: string, wName: string, w: AnyArray | null, oName: string, o: AnyArray | null): void {
+  if (w !== null && o !== null && overlaps(w, o)) {
+    fail(
+      kernel,
+      `'${wName}' shares memory with '${oName}' (${w === o ? 'the same array' : `one buffer, ${span(w)} and ${span(o)}`}); ` +
+        `'${wName}' is written, so it must be a separate array`,
+    );
+  }
+}
+
+/** `w` is either apart from `o` or exactly `o`'s elements (an in-place pair of an elementwise kernel). */
+function apartOrSame(kernel: string, wName: string, w: AnyArray, oName: string, o: AnyArray): void {
+  if (!overlaps(w, o)) return;
+  if (w === o || (w.byteOffset === o.byteOffset && w.byteLength === o.byteLength)) return;
+  fail(
+    kernel,
+    `'${wName}' partly overlaps '${oName}' (one buffer, ${span(w)} and ${span(o)}); ` +
+      `'${wName}' may be '${oName}' itself or a separate array, not a shifted view of it`,
+  );
 }
 
 function unaryOp(kernel: string, op: unknown): void {
@@ -116,18 +181,20 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
   const checked: KernelTable = {
     gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
       const K = 'gemm';
-      size(K, 'm', m), size(K, 'n', n), size(K, 'k', k), num(K, 'alpha', alpha), num(K, 'beta', beta);
+      size(K, 'm', m), size(K, 'n', n), size(K, 'k', k), finite(K, 'alpha', alpha), finite(K, 'beta', beta);
       float(K, 'a', a), float(K, 'b', b), float(K, 'c', c);
       sameDType(K, a, 'b', b), sameDType(K, a, 'c', c);
       length(K, 'a', a, m * k, `m*k (m=${m}, k=${k})`);
       length(K, 'b', b, k * n, `k*n (k=${k}, n=${n})`);
       length(K, 'c', c, m * n, `m*n (m=${m}, n=${n})`);
+      apart(K, 'c', c, 'a', a), apart(K, 'c', c, 'b', b);
       t.gemm(!!transA, !!transB, m, n, k, alpha, a, b, beta, c);
     },
     unary(op, x, out) {
       const K = 'unary';
       unaryOp(K, op), float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
       length(K, 'out', out, x.length, 'x.length');
+      apartOrSame(K, 'out', out, 'x', x);
       t.unary(op, x, out);
     },
     unaryBackward(op, x, y, g, out) {
@@ -136,6 +203,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       sameDType(K, g, 'x', x), sameDType(K, g, 'y', y), sameDType(K, g, 'out', out);
       length(K, 'x', x, g.length, 'g.length'), length(K, 'y', y, g.length, 'g.length');
       length(K, 'out', out, g.length, 'g.length');
+      apartOrSame(K, 'out', out, 'x', x), apartOrSame(K, 'out', out, 'y', y), apartOrSame(K, 'out', out, 'g', g);
       t.unaryBackward(op, x, y, g, out);
     },
     binary(op, a, b, out) {
@@ -143,18 +211,21 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       binaryOp(K, op), float(K, 'a', a), float(K, 'b', b), float(K, 'out', out);
       sameDType(K, a, 'b', b), sameDType(K, a, 'out', out);
       length(K, 'b', b, a.length, 'a.length'), length(K, 'out', out, a.length, 'a.length');
+      apartOrSame(K, 'out', out, 'a', a), apartOrSame(K, 'out', out, 'b', b);
       t.binary(op, a, b, out);
     },
     binaryScalar(op, a, s, out) {
       const K = 'binaryScalar';
       binaryOp(K, op), float(K, 'a', a), num(K, 's', s), float(K, 'out', out), sameDType(K, a, 'out', out);
       length(K, 'out', out, a.length, 'a.length');
+      apartOrSame(K, 'out', out, 'a', a);
       t.binaryScalar(op, a, s, out);
     },
     axpy(alpha, x, y) {
       const K = 'axpy';
       num(K, 'alpha', alpha), float(K, 'x', x), float(K, 'y', y), sameDType(K, x, 'y', y);
       length(K, 'y', y, x.length, 'x.length');
+      apartOrSame(K, 'y', y, 'x', x);
       t.axpy(alpha, x, y);
     },
     axpby(alpha, x, beta, y, out) {
@@ -162,6 +233,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       num(K, 'alpha', alpha), num(K, 'beta', beta), float(K, 'x', x), float(K, 'y', y), float(K, 'out', out);
       sameDType(K, x, 'y', y), sameDType(K, x, 'out', out);
       length(K, 'y', y, x.length, 'x.length'), length(K, 'out', out, x.length, 'x.length');
+      apartOrSame(K, 'out', out, 'x', x), apartOrSame(K, 'out', out, 'y', y);
       t.axpby(alpha, x, beta, y, out);
     },
     sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov) {
@@ -169,38 +241,56 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       num(K, 'lr', lr), num(K, 'momentum', momentum), num(K, 'dampening', dampening);
       if (typeof nesterov !== 'boolean') throw new TypeError(`${K}: 'nesterov' must be a boolean, got ${typeof nesterov}`);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'buf', buf);
+      apart(K, 'param', param, 'buf', buf), apart(K, 'param', param, 'grad', grad);
+      apart(K, 'buf', buf, 'grad', grad);
       t.sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov);
     },
     adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps) {
       const K = 'adam';
       num(K, 'beta1', beta1), num(K, 'beta2', beta2), num(K, 'stepSize', stepSize), num(K, 'bc2Sqrt', bc2Sqrt), num(K, 'eps', eps);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'm', m),
-        state(K, param, 'v', v), state(K, param, 'vmax', vmax);
+        state(K, param, 'v', v), state(K, param, 'vmax', vmax, true);
+      apart(K, 'param', param, 'm', m), apart(K, 'param', param, 'v', v), apart(K, 'param', param, 'vmax', vmax), apart(K, 'param', param, 'grad', grad);
+      apart(K, 'm', m, 'v', v), apart(K, 'm', m, 'vmax', vmax), apart(K, 'm', m, 'grad', grad);
+      apart(K, 'v', v, 'vmax', vmax), apart(K, 'v', v, 'grad', grad);
+      apart(K, 'vmax', vmax, 'grad', grad);
       t.adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
     },
     rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum) {
       const K = 'rmsprop';
       num(K, 'lr', lr), num(K, 'alpha', alpha), num(K, 'eps', eps), num(K, 'momentum', momentum);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'sq', sq),
-        state(K, param, 'gAvg', gAvg), state(K, param, 'buf', buf);
+        state(K, param, 'gAvg', gAvg, true), state(K, param, 'buf', buf, true);
+      apart(K, 'param', param, 'sq', sq), apart(K, 'param', param, 'gAvg', gAvg), apart(K, 'param', param, 'buf', buf), apart(K, 'param', param, 'grad', grad);
+      apart(K, 'sq', sq, 'gAvg', gAvg), apart(K, 'sq', sq, 'buf', buf), apart(K, 'sq', sq, 'grad', grad);
+      apart(K, 'gAvg', gAvg, 'buf', buf), apart(K, 'gAvg', gAvg, 'grad', grad);
+      apart(K, 'buf', buf, 'grad', grad);
       t.rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum);
     },
     adagrad(param, grad, sum, clr, eps) {
       const K = 'adagrad';
       num(K, 'clr', clr), num(K, 'eps', eps);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'sum', sum);
+      apart(K, 'param', param, 'sum', sum), apart(K, 'param', param, 'grad', grad);
+      apart(K, 'sum', sum, 'grad', grad);
       t.adagrad(param, grad, sum, clr, eps);
     },
     adamax(param, grad, m, u, beta1, beta2, stepSize, eps) {
       const K = 'adamax';
       num(K, 'beta1', beta1), num(K, 'beta2', beta2), num(K, 'stepSize', stepSize), num(K, 'eps', eps);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'm', m), state(K, param, 'u', u);
+      apart(K, 'param', param, 'm', m), apart(K, 'param', param, 'u', u), apart(K, 'param', param, 'grad', grad);
+      apart(K, 'm', m, 'u', u), apart(K, 'm', m, 'grad', grad);
+      apart(K, 'u', u, 'grad', grad);
       t.adamax(param, grad, m, u, beta1, beta2, stepSize, eps);
     },
     adadelta(param, grad, sq, acc, lr, rho, eps) {
       const K = 'adadelta';
       num(K, 'lr', lr), num(K, 'rho', rho), num(K, 'eps', eps);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'sq', sq), state(K, param, 'acc', acc);
+      apart(K, 'param', param, 'sq', sq), apart(K, 'param', param, 'acc', acc), apart(K, 'param', param, 'grad', grad);
+      apart(K, 'sq', sq, 'acc', acc), apart(K, 'sq', sq, 'grad', grad);
+      apart(K, 'acc', acc, 'grad', grad);
       t.adadelta(param, grad, sq, acc, lr, rho, eps);
     },
     rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep) {
@@ -208,12 +298,17 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       num(K, 'etaminus', etaminus), num(K, 'etaplus', etaplus), num(K, 'minStep', minStep), num(K, 'maxStep', maxStep);
       float(K, 'param', param), state(K, param, 'grad', grad),
         state(K, param, 'prev', prev), state(K, param, 'stepSize', stepSize);
+      apart(K, 'param', param, 'prev', prev), apart(K, 'param', param, 'stepSize', stepSize), apart(K, 'param', param, 'grad', grad);
+      apart(K, 'prev', prev, 'stepSize', stepSize), apart(K, 'prev', prev, 'grad', grad);
+      apart(K, 'stepSize', stepSize, 'grad', grad);
       t.rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep);
     },
     asgd(param, grad, ax, decay, eta, mu) {
       const K = 'asgd';
       num(K, 'decay', decay), num(K, 'eta', eta), num(K, 'mu', mu);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'ax', ax);
+      apart(K, 'param', param, 'ax', ax), apart(K, 'param', param, 'grad', grad);
+      apart(K, 'ax', ax, 'grad', grad);
       t.asgd(param, grad, ax, decay, eta, mu);
     },
     fill(out, value) {
@@ -235,6 +330,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
       length(K, 'x', x, outer * n * inner, `outer*n*inner (${outer}*${n}*${inner})`);
       length(K, 'out', out, outer * inner, `outer*inner (${outer}*${inner})`);
+      apart(K, 'out', out, 'x', x);
       t.sumAxis(x, outer, n, inner, out);
     },
     maxAxis(x, outer, n, inner, out, argmax) {
@@ -244,6 +340,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length(K, 'x', x, outer * n * inner, `outer*n*inner (${outer}*${n}*${inner})`);
       length(K, 'out', out, outer * inner, `outer*inner (${outer}*${inner})`);
       length(K, 'argmax', argmax, outer * inner, `outer*inner (${outer}*${inner})`);
+      apart(K, 'out', out, 'x', x), apart(K, 'out', out, 'argmax', argmax), apart(K, 'argmax', argmax, 'x', x);
       t.maxAxis(x, outer, n, inner, out, argmax);
     },
     broadcastAxis(x, outer, n, inner, out) {
@@ -252,6 +349,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
       length(K, 'x', x, outer * inner, `outer*inner (${outer}*${inner})`);
       length(K, 'out', out, outer * n * inner, `outer*n*inner (${outer}*${n}*${inner})`);
+      apart(K, 'out', out, 'x', x);
       t.broadcastAxis(x, outer, n, inner, out);
     },
     scatterAxis(g, idx, outer, n, inner, out) {
@@ -261,6 +359,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length(K, 'g', g, outer * inner, `outer*inner (${outer}*${inner})`);
       length(K, 'idx', idx, outer * inner, `outer*inner (${outer}*${inner})`);
       length(K, 'out', out, outer * n * inner, `outer*n*inner (${outer}*${n}*${inner})`);
+      apart(K, 'out', out, 'g', g), apart(K, 'out', out, 'idx', idx);
       if (ci) indices(K, 'idx', idx, n);
       t.scatterAxis(g, idx, outer, n, inner, out);
     },
@@ -270,6 +369,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       float(K, 'x', x), int32(K, 'idx', idx), float(K, 'out', out), sameDType(K, x, 'out', out);
       length(K, 'x', x, rows * cols, `rows*cols (${rows}*${cols})`);
       length(K, 'idx', idx, rows, 'rows'), length(K, 'out', out, rows, 'rows');
+      apart(K, 'out', out, 'x', x), apart(K, 'out', out, 'idx', idx);
       if (ci) indices(K, 'idx', idx, cols);
       t.gather(x, rows, cols, idx, out);
     },
@@ -279,6 +379,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
       length(K, 'x', x, rows * cols, `rows*cols (${rows}*${cols})`);
       length(K, 'out', out, rows * cols, `rows*cols (${rows}*${cols})`);
+      apart(K, 'out', out, 'x', x);
       t.transpose(x, rows, cols, out);
     },
     softmax(x, rows, cols, out) {
@@ -305,6 +406,8 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length(K, 'x', x, rows * cols, `rows*cols (${rows}*${cols})`);
       length(K, 'targets', targets, rows, 'rows'), length(K, 'losses', losses, rows, 'rows');
       length(K, 'probs', probs, rows * cols, `rows*cols (${rows}*${cols})`);
+      apart(K, 'losses', losses, 'probs', probs), apart(K, 'losses', losses, 'x', x), apart(K, 'losses', losses, 'targets', targets);
+      apart(K, 'probs', probs, 'x', x), apart(K, 'probs', probs, 'targets', targets);
       if (ci) indices(K, 'targets', targets, cols);
       t.crossEntropy(x, rows, cols, targets, losses, probs);
     },
@@ -316,6 +419,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length(K, 'probs', probs, rows * cols, `rows*cols (${rows}*${cols})`);
       length(K, 'targets', targets, rows, 'rows'), length(K, 'scale', scale, rows, 'rows');
       length(K, 'out', out, rows * cols, `rows*cols (${rows}*${cols})`);
+      apart(K, 'out', out, 'probs', probs), apart(K, 'out', out, 'targets', targets), apart(K, 'out', out, 'scale', scale);
       if (ci) indices(K, 'targets', targets, cols);
       t.crossEntropyBackward(probs, targets, scale, rows, cols, out);
     },
@@ -323,12 +427,14 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       const n = conv('im2col', x, c, h, w, kh, kw, stride, pad, out);
       length('im2col', 'x', x, n.image, `c*h*w (${c}*${h}*${w})`);
       length('im2col', 'out', out, n.cols, `c*kh*kw*oh*ow (${c}*${kh}*${kw}*${n.oh}*${n.ow})`);
+      apart('im2col', 'out', out, 'x', x);
       t.im2col(x, c, h, w, kh, kw, stride, pad, out);
     },
     col2im(cols, c, h, w, kh, kw, stride, pad, out) {
       const n = conv('col2im', cols, c, h, w, kh, kw, stride, pad, out);
       length('col2im', 'cols', cols, n.cols, `c*kh*kw*oh*ow (${c}*${kh}*${kw}*${n.oh}*${n.ow})`);
       length('col2im', 'out', out, n.image, `c*h*w (${c}*${h}*${w})`);
+      apart('col2im', 'out', out, 'cols', cols);
       t.col2im(cols, c, h, w, kh, kw, stride, pad, out);
     },
     conv2d(x, weight, bias, n, c, h, w, o, kh, kw, stride, pad, out) {
@@ -343,6 +449,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
         length(K, 'bias', bias, o, 'o');
       }
       length(K, 'out', out, n * o * g.oh * g.ow, `n*o*oh*ow (${n}*${o}*${g.oh}*${g.ow})`);
+      apart(K, 'out', out, 'x', x), apart(K, 'out', out, 'weight', weight), apart(K, 'out', out, 'bias', bias);
       t.conv2d(x, weight, bias, n, c, h, w, o, kh, kw, stride, pad, out);
     },
     conv2dBackwardWeight(x, gr, n, c, h, w, o, kh, kw, stride, pad, gw) {
@@ -353,6 +460,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length(K, 'x', x, n * c * h * w, `n*c*h*w (${n}*${c}*${h}*${w})`);
       length(K, 'g', gr, n * o * g.oh * g.ow, `n*o*oh*ow (${n}*${o}*${g.oh}*${g.ow})`);
       length(K, 'gw', gw, o * c * kh * kw, `o*c*kh*kw (${o}*${c}*${kh}*${kw})`);
+      apart(K, 'gw', gw, 'x', x), apart(K, 'gw', gw, 'g', gr);
       t.conv2dBackwardWeight(x, gr, n, c, h, w, o, kh, kw, stride, pad, gw);
     },
     conv2dBackwardInput(gr, weight, n, c, h, w, o, kh, kw, stride, pad, gx) {
@@ -363,6 +471,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length(K, 'g', gr, n * o * g.oh * g.ow, `n*o*oh*ow (${n}*${o}*${g.oh}*${g.ow})`);
       length(K, 'weight', weight, o * c * kh * kw, `o*c*kh*kw (${o}*${c}*${kh}*${kw})`);
       length(K, 'gx', gx, n * c * h * w, `n*c*h*w (${n}*${c}*${h}*${w})`);
+      apart(K, 'gx', gx, 'g', gr), apart(K, 'gx', gx, 'weight', weight);
       t.conv2dBackwardInput(gr, weight, n, c, h, w, o, kh, kw, stride, pad, gx);
     },
     maxPool2d(x, planes, h, w, k, stride, out, argmax) {
@@ -374,6 +483,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length(K, 'x', x, planes * h * w, `planes*h*w (${planes}*${h}*${w})`);
       length(K, 'out', out, planes * oh * ow, `planes*oh*ow (${planes}*${oh}*${ow})`);
       length(K, 'argmax', argmax, planes * oh * ow, `planes*oh*ow (${planes}*${oh}*${ow})`);
+      apart(K, 'out', out, 'x', x), apart(K, 'out', out, 'argmax', argmax), apart(K, 'argmax', argmax, 'x', x);
       t.maxPool2d(x, planes, h, w, k, stride, out, argmax);
     },
     maxPool2dBackward(g, argmax, planes, h, w, oh, ow, out) {
@@ -383,6 +493,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       length(K, 'g', g, planes * oh * ow, `planes*oh*ow (${planes}*${oh}*${ow})`);
       length(K, 'argmax', argmax, planes * oh * ow, `planes*oh*ow (${planes}*${oh}*${ow})`);
       length(K, 'out', out, planes * h * w, `planes*h*w (${planes}*${h}*${w})`);
+      apart(K, 'out', out, 'g', g), apart(K, 'out', out, 'argmax', argmax);
       if (ci) indices(K, 'argmax', argmax, h * w);
       t.maxPool2dBackward(g, argmax, planes, h, w, oh, ow, out);
     },
@@ -395,6 +506,7 @@ function rowWise(K: string, x: FloatArray, rows: number, cols: number, out: Floa
   float(K, 'x', x), float(K, 'out', out), sameDType(K, x, 'out', out);
   length(K, 'x', x, rows * cols, `rows*cols (${rows}*${cols})`);
   length(K, 'out', out, rows * cols, `rows*cols (${rows}*${cols})`);
+  apart(K, 'out', out, 'x', x);
 }
 
 function rowWiseBackward(K: string, y: FloatArray, g: FloatArray, rows: number, cols: number, out: FloatArray): void {
@@ -403,6 +515,7 @@ function rowWiseBackward(K: string, y: FloatArray, g: FloatArray, rows: number, 
   length(K, 'y', y, rows * cols, `rows*cols (${rows}*${cols})`);
   length(K, 'g', g, rows * cols, `rows*cols (${rows}*${cols})`);
   length(K, 'out', out, rows * cols, `rows*cols (${rows}*${cols})`);
+  apart(K, 'out', out, 'y', y), apart(K, 'out', out, 'g', g);
 }
 
 function conv(

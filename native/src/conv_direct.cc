@@ -512,6 +512,9 @@ bool conv2dDirectPreferred(size_t c, size_t o, size_t oh, size_t ow, size_t kh, 
 #else
   return false;  // other CPUs (aarch64): compiled and correct, but never timed against im2col + gemm there
 #endif
+  // NOTE: an empty layer or output (no channels, no filters, no positions) never takes the direct path: its
+  // tiling divides by the number of filter blocks (zero when o = 0: SIGFPE) and computes (oh - 1) * wb.
+  if (c == 0 || o == 0 || oh == 0 || ow == 0) return false;
   if (kh * kw == 1) return false;                   // a 1x1 convolution is a plain gemm already
   if (c * o * kh * kw > 65536) return false;        // big layers: a large gemm is as fast and scales better
   // Fraction of the computed flat positions (8-float vectors, see the top of the file) that are real outputs.

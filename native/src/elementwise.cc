@@ -242,7 +242,9 @@ void adamPart(T* param, const T* grad, T* m, T* v, T* vmax, T beta1, T beta2, T 
     v[i] = vi;
     T second = vi;
     if (vmax != nullptr) {
-      second = vmax[i] > vi ? vmax[i] : vi;
+      // A NaN in either wins, as with Math.max and torch.maximum (a bare `a > b ? a : b` drops vmax's NaN).
+      const T a = vmax[i];
+      second = (a > vi || a != a) ? a : vi;
       vmax[i] = second;
     }
     param[i] -= stepSize * (mi / (std::sqrt(second) / bc2Sqrt + eps));
@@ -308,7 +310,7 @@ void adamaxPart(T* param, const T* grad, T* m, T* u, T beta1, T beta2, T stepSiz
     const T g = grad[i];
     const T mi = beta1 * m[i] + keep * g;
     const T decayed = beta2 * u[i], fresh = std::abs(g) + eps;
-    const T ui = decayed > fresh ? decayed : fresh;
+    const T ui = (decayed > fresh || decayed != decayed) ? decayed : fresh;  // NaN wins, as in Math.max
     m[i] = mi;
     u[i] = ui;
     param[i] -= stepSize * (mi / ui);

@@ -231,9 +231,12 @@ export function rprop(
   etaminus: number, etaplus: number, minStep: number, maxStep: number,
 ): void {
   // PyTorch's _single_tensor_rprop, element by element.
+  // NOTE: PyTorch (and the addon) take the sign of grad * prev in the tensor's dtype; in float32 a product of
+  // two tiny values underflows to 0 (keep the step), where a double product would say "same sign" (grow it).
+  const f32 = param instanceof Float32Array;
   const n = param.length;
   for (let i = 0; i < n; i++) {
-    const s = grad[i] * prev[i];
+    const s = f32 ? Math.fround(grad[i] * prev[i]) : grad[i] * prev[i];
     let size = stepSize[i] * (s > 0 ? etaplus : s < 0 ? etaminus : 1);
     size = size < minStep ? minStep : size;
     size = size > maxStep ? maxStep : size;
