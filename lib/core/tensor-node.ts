@@ -63,6 +63,7 @@ export class TensorNode {
   }
 
   set grad(g: NDArray) {
+    if (!(g instanceof NDArray)) throw new TypeError(`grad: expected an NDArray, got ${describe(g)}`);
     if (!sameShape(g.shape, this.value.shape) || g.dtype !== this.value.dtype) {
       throw new RangeError(
         `grad: expected ${this.value.dtype} ${shapeString(this.value.shape)}, got ${g.dtype} ${shapeString(g.shape)}`,
@@ -113,6 +114,9 @@ export class TensorNode {
    */
   backward(gradOutput?: NDArray): void {
     if (this._cleared) throw new Error(clearedMessage('backward', this, this));
+    if (gradOutput !== undefined && !(gradOutput instanceof NDArray)) {
+      throw new TypeError(`backward: the gradient must be an NDArray, got ${describe(gradOutput)}`);
+    }
     let seed: NDArray;
     if (gradOutput === undefined) {
       if (this.value.size !== 1) {
@@ -133,7 +137,13 @@ export class TensorNode {
       }
       seed = gradOutput;
     }
-    if (!this.requiresGrad) return;
+    if (!this.requiresGrad) {
+      // NOTE: returning quietly here left every gradient at zero; PyTorch raises the same error.
+      throw new Error(
+        `backward: ${this} does not require a gradient: nothing behind it does (every leaf is a constant or ` +
+          'has requiresGrad false), so no gradient would be computed. Make the parameters with requiresGrad true',
+      );
+    }
 
     const order = topologicalOrder(this);
     for (const node of order) if (node._cleared) throw new Error(clearedMessage('backward', this, node));
@@ -199,6 +209,12 @@ export class TensorNode {
     const from = this.source ? `, source=${this.source.op.name}` : '';
     return `TensorNode${label}(shape=${shapeString(this.value.shape)}, dtype=${this.value.dtype}${from})`;
   }
+}
+
+/** What a value is, for errors. */
+function describe(v: unknown): string {
+  if (v === null || typeof v !== 'object') return String(v);
+  return `a ${(v as object).constructor?.name ?? 'Object'}`;
 }
 
 /** The error for using a graph that `clear()` cut: which node, and what to do instead. */

@@ -49,3 +49,19 @@ describe('a graph cut by clear()', () => {
     expect(Array.from(w.grad.data)).toEqual([2, 4]);
   });
 });
+
+describe('other backward calls that gave zero gradients or crashed', () => {
+  test('backward from a node with nothing that requires a gradient behind it throws', () => {
+    const c = TensorNode.constant(NDArray.from([1, 2], 'float64'));
+    expect(() => c.mul(c).sum().backward()).toThrow(/backward: .* does not require a gradient: nothing behind it does/);
+  });
+
+  test('a gradient that is not an NDArray is a TypeError, not a crash', () => {
+    const w = param([1, 2]);
+    const y = w.mul(2);
+    expect(() => y.backward([1, 1] as unknown as NDArray)).toThrow(/backward: the gradient must be an NDArray, got a Array/);
+    expect(() => {
+      w.grad = new Float64Array(2) as unknown as NDArray;
+    }).toThrow(/grad: expected an NDArray, got a Float64Array/);
+  });
+});
