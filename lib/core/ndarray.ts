@@ -182,6 +182,7 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 function checkShape(shape: readonly number[], where: string): void {
+  if (!Array.isArray(shape)) throw new TypeError(`${where}: shape must be an array of sizes such as [2, 3], got ${kindOf(shape)}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new RangeError(`${where}: invalid shape ${shapeString(shape)} (sizes must be non-negative integers)`);

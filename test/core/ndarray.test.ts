@@ -107,3 +107,9 @@ describe('values', () => {
     expect(Array.from(a.data)).toEqual([0, 2.5]);
   });
 });
+
+test('a shape that is not an array of sizes', () => {
+  expect(() => NDArray.zeros(3 as unknown as number[])).toThrow(/NDArray\.zeros: shape must be an array of sizes such as \[2, 3\], got a number/);
+  expect(() => new NDArray(new Float32Array(2), '2' as unknown as number[])).toThrow(/NDArray: shape must be an array/);
+  expect(() => NDArray.zeros([2, -1])).toThrow(/invalid shape \[2,-1\]/);
+});
