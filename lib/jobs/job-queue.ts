@@ -22,7 +22,7 @@
  */
 import * as os from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
-import type { RunConfig } from '../cli/config';
+import type { RunConfig } from '../train/config';
 import { QueueFullError } from './errors';
 import { FileJobStore } from './file-store';
 import { TrainingJob } from './job';
@@ -39,6 +39,11 @@ export interface JobQueueOptions {
   blasThreads?: number;
   /** Finished jobs whose trained models the store keeps (older ones are deleted). Default 100. */
   keepModels?: number;
+  /**
+   * Of those, how many newest also keep their model bytes in memory (`job.model`, for `modelFromJob` without a
+   * read). Default 5. The rest are read from the store (`readModel`).
+   */
+  modelsInMemory?: number;
   /** Finished jobs the store keeps at all (older ones are deleted with their files). Default 1000. */
   keepJobs?: number;
   /** At most one batch event per job per this many ms. Default 200. */
@@ -91,6 +96,7 @@ export class JobQueue {
   readonly blasThreads: number;
   readonly keepModels: number;
   readonly keepJobs: number;
+  readonly modelsInMemory: number;
   readonly resume: 'auto' | 'fail';
   readonly store: JobStore;
   /**
@@ -120,6 +126,7 @@ export class JobQueue {
     this.blasThreads = positiveInt('blasThreads', options.blasThreads, Math.max(1, Math.floor(n / this.concurrency)));
     this.keepModels = positiveInt('keepModels', options.keepModels, 100, 0);
     this.keepJobs = positiveInt('keepJobs', options.keepJobs, 1000, 0);
+    this.modelsInMemory = positiveInt('modelsInMemory', options.modelsInMemory, 5, 0);
     if (options.resume !== undefined && options.resume !== 'auto' && options.resume !== 'fail') {
       throw new RangeError(`JobQueue: resume must be 'auto' or 'fail', got ${JSON.stringify(options.resume)}`);
     }
@@ -389,19 +396,23 @@ export class JobQueue {
     }
     const at = this.waiting.indexOf(job);
     if (at >= 0) this.waiting.splice(at, 1);
-    // A finished job keeps its model in the store, not in memory; its checkpoint is no longer needed.
-    if (job.modelStored) job.model = undefined;
+    // A finished job's checkpoint is no longer needed.
     this.save(job);
     this.enqueue(job, () => this.store.deleteCheckpoint(job.id));
     this.finished.push(job);
     this.applyRetention();
   }
 
-  /** Deletes the oldest finished jobs' models beyond keepModels and records beyond keepJobs. */
+  /**
+   * Deletes the oldest finished jobs' models beyond keepModels and records beyond keepJobs, and drops model
+   * bytes from memory beyond modelsInMemory (they stay in the store).
+   */
   private applyRetention(): void {
     let withModel = 0;
+    let inMemory = 0;
     for (let i = this.finished.length - 1; i >= 0; i--) {
       const j = this.finished[i];
+      if (j.model && j.modelStored && ++inMemory > this.modelsInMemory) j.model = undefined;
       if (j.hasModel && ++withModel > this.keepModels) {
         j.releaseModel();
         this.save(j);

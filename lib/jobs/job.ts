@@ -331,6 +331,7 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
         this.storing = true;
         this.saveModel(bytes).then(
           () => {
+            this.model = bytes;
             this.modelStored = true;
             this.finish('succeeded');
           },

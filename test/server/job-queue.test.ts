@@ -138,6 +138,7 @@ describe('JobQueue', () => {
     await queue.idle();
     expect(jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
     expect(jobs.map((j) => j.hasModel)).toEqual([false, false, true, true]);
+    expect(jobs.map((j) => j.model !== undefined)).toEqual([false, false, true, true]); // newest also in memory
     expect(queue.get(jobs[0].id)).toBeUndefined();
     expect(queue.list().map((j) => j.id)).toEqual(jobs.slice(1).map((j) => j.id));
     // On disk: no directory for the forgotten job, a model file only for the two newest.
@@ -170,6 +171,31 @@ describe('JobQueue', () => {
     expect(again.get(done.id)).toBeUndefined();
     expect(fs.existsSync(path.join(stateDir, 'jobs', done.id))).toBe(false);
     expect(await again.purge(done.id)).toBe(false);
+  });
+
+  test("resume: 'fail' marks a job that was running when the process stopped as failed, and says why", async () => {
+    queue = new JobQueue({ stateDir, concurrency: 1 });
+    const job = await queue.add({ ...TINY, epochs: 2 });
+    await queue.idle();
+    await queue.close();
+    // As a SIGKILL during its second epoch would have left it.
+    const file = path.join(stateDir, 'jobs', job.id, 'record.json');
+    const record = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...record, status: 'running', history: record.history.slice(0, 1), hasModel: false, finishedAt: undefined }));
+    expect(() => new JobQueue({ stateDir, resume: 'never' as 'fail' })).toThrow(/resume must be 'auto' or 'fail', got "never"/);
+    queue = new JobQueue({ stateDir, concurrency: 1, resume: 'fail' });
+    await queue.ready;
+    await queue.idle();
+    expect(queue.get(job.id)).toMatchObject({ status: 'failed', error: "interrupted by a restart at epoch 2 of 2 (resume is 'fail')" });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).status).toBe('failed');
+  });
+
+  test('a state directory that cannot be used rejects ready and add with a StoreError naming it', async () => {
+    const blocker = path.join(stateDir, 'a-file');
+    fs.writeFileSync(blocker, 'not a directory');
+    queue = new JobQueue({ stateDir: blocker });
+    await expect(queue.ready).rejects.toMatchObject({ code: 'STORE_FAILED', message: expect.stringContaining(`job store in ${blocker} cannot be used`) });
+    await expect(queue.add(TINY)).rejects.toMatchObject({ code: 'STORE_FAILED' });
   });
 });
 
