@@ -9,7 +9,6 @@
  * package was not used: its last release (8.0.1, December 2024) pins protobufjs 6, two majors behind ours.
  *
  * @example
- * const { ModelProto } = onnxSchema();
  * const model = decodeModel(fs.readFileSync('lenet.onnx'));
  * model.graph?.node?.map((n) => n.op_type);   // ['Conv', 'Relu', 'MaxPool', ...]
  */
@@ -228,8 +227,9 @@ export interface ModelProtoObject {
 
 let cached: { ModelProto: protobuf.Type } | null = null;
 
-/** The protobufjs types of the schema (parsed once, on first use). */
-export function onnxSchema(): { ModelProto: protobuf.Type } {
+// The protobufjs types of the schema (parsed once, on first use). Not exported: the published .d.ts files
+// then never import protobufjs's types, so a TypeScript user does not compile them.
+function onnxSchema(): { ModelProto: protobuf.Type } {
   if (cached === null) {
     // keepCase: the official snake_case field names, as the ONNX documentation and other tools spell them.
     const { root } = protobuf.parse(ONNX_PROTO, { keepCase: true });
