@@ -72,7 +72,7 @@ function cifarPng(c: number, r: Random): Buffer {
 /**
  * Writes `train/<class>/NNNNN.png` (`trainPerClass` per class) and `test/<class>/...` (`testPerClass`).
  * A few distinct images per class are encoded and repeated under new names, so thousands of files (the
- * 5,000 validation images a non-final run holds out) take about a second.
+ * validation images a non-final run holds out) take about a second.
  */
 export function writeCifarFolder(dir: string, trainPerClass: number, testPerClass: number, seed = 2): void {
   const r = new Random(seed);
