@@ -10,9 +10,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { backendInfo } from '../kernels';
-import { checkpointFile, loadCheckpoint, type CheckpointState } from '../train/checkpoint';
+import { checkpointFile, hasCheckpoint, loadCheckpoint, type CheckpointState } from '../train/checkpoint';
 import { ConfigError, resolveConfig, type RunConfig, type TrainFlags } from '../train/config';
 import { prepareOutputDir } from '../train/output-dir';
+import { DivergenceError } from '../train/divergence';
 import { runTraining } from './run';
 
 /** `train`'s flags: the run's settings plus the runtime and resume flags. */
@@ -73,8 +74,28 @@ export async function trainCommand(flags: TrainCommandFlags): Promise<void> {
     `vugrad: training ${config.model} on ${config.dataset} (${config.optimizer}, lr ${config.lr}, batch ${config.batchSize}, ` +
       `${config.epochs} epochs, seed ${config.seed}${config.dtype ? `, ${config.dtype}` : ''}) on the ${info.backend} backend`,
   );
-  const result = await runTraining(config, { resume: checkpoint });
+  let result;
+  try {
+    result = await runTraining(config, { resume: checkpoint });
+  } catch (e) {
+    if (e instanceof DivergenceError) e.message = `${e.message}. ${divergenceAdvice(config)}`;
+    throw e;
+  }
   const last = result.history[result.history.length - 1];
   if (last.valAccuracy !== undefined) console.log(`final ${result.heldOutName} accuracy: ${(last.valAccuracy * 100).toFixed(2)}%`);
   if (config.out) console.log(`wrote metrics, plots, config and model to ${config.out} (checkpoint in ${path.join(config.out, CHECKPOINT_SUBDIR)})`);
+}
+
+/** Learning rates each optimizer commonly trains these networks with (the experiments' settings). */
+const TYPICAL_LR: Record<string, number> = { sgd: 0.01, adam: 0.001, adamw: 0.001, adamax: 0.002, adadelta: 1, adagrad: 0.01, rprop: 0.001, asgd: 0.01, rmsprop: 0.001 };
+
+/** What to try after a diverged run, for the settings it had. */
+export function divergenceAdvice(config: RunConfig): string {
+  const usual = TYPICAL_LR[config.optimizer];
+  const tips = [`try a learning rate 10x smaller (-l ${config.lr / 10}; it was ${config.lr}${usual ? `, and ${config.optimizer} usually trains near ${usual}` : ''})`];
+  if (config.loss === 'ce' && config.reduction === 'sum') tips.push('or --reduction mean (a summed loss scales the step by the batch size)');
+  if (config.raw) tips.push('or drop --raw (pixels in 0..255 need a far smaller rate)');
+  if (config.optimizer === 'sgd' && config.momentum > 0) tips.push(`or less momentum (it was ${config.momentum})`);
+  const saved = config.out && hasCheckpoint(path.join(config.out, CHECKPOINT_SUBDIR)) ? ` The last good epoch's checkpoint is in ${path.join(config.out, CHECKPOINT_SUBDIR)}.` : '';
+  return `Stopped: the rest of the run would be wasted; ${tips.join(', ')}.${saved}`;
 }

@@ -12,6 +12,7 @@ import { NDArray } from '../core/ndarray';
 import { TensorNode } from '../core/tensor-node';
 import { DataLoader } from '../data/loader';
 import type { Random } from '../core/random';
+import { DIVERGENCE_FACTOR, checkEpochLoss, nonFiniteLoss } from './divergence';
 import type { Dataset } from '../data/dataset';
 import { kernels } from '../kernels';
 
@@ -79,6 +80,14 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Yield to the event loop when a stretch of work has run this long (ms). Default 10. */
   yieldEveryMs?: number;
+  /**
+   * The divergence rule (see lib/train/divergence): a non-finite batch loss, or an epoch loss over `factor`
+   * (default 1000) x the reference, throws a `DivergenceError`. `reference` is the loss at the start of the
+   * run (default: this call's first batch; give the saved one when resuming). `false` turns rule 2 off.
+   */
+  divergence?: false | { factor?: number; reference?: number };
+  /** Called once with the first batch's loss (per sample) when no `divergence.reference` was given. */
+  onReferenceLoss?: (loss: number) => void;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -145,6 +154,8 @@ export async function fit(
   const sumReduction = options.lossReduction === 'sum';
   const yieldEvery = options.yieldEveryMs ?? 10;
   const history: EpochMetrics[] = [...prior];
+  const divergence = options.divergence === false ? null : options.divergence ?? {};
+  let reference = divergence ? divergence.reference : undefined;
   let lastYield = Date.now();
 
   model.train();
@@ -162,10 +173,12 @@ export async function fit(
       loss.backward();
       optimizer.step();
       const value = loss.item();
-      if (!Number.isFinite(value)) {
-        throw new Error(`fit: the loss became ${value} at epoch ${epoch}, batch ${batch + 1} (try a smaller learning rate)`);
-      }
+      if (!Number.isFinite(value)) throw nonFiniteLoss(epoch, batch + 1, value, reference);
       const perSample = sumReduction ? value / y.length : value;
+      if (reference === undefined) {
+        reference = perSample;
+        options.onReferenceLoss?.(perSample);
+      }
       const batchCorrect = countCorrect(logits.value, y);
       lossSum += perSample * y.length;
       correct += batchCorrect;
@@ -186,6 +199,10 @@ export async function fit(
       }
     }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    if (divergence && reference !== undefined) {
+      const diverged = checkEpochLoss(epoch, lossSum / seen, reference, divergence.factor ?? DIVERGENCE_FACTOR);
+      if (diverged) throw diverged;
+    }
     const metrics: EpochMetrics = {
       epoch,
       trainLoss: lossSum / seen,

@@ -171,6 +171,7 @@ export async function trainFromConfig(config: RunConfig, options: TrainFromConfi
   }
   options.onStart?.({ data, heldOut: held, heldOutName, model });
   const epochsSoFar: EpochMetrics[] = [];
+  let initialLoss = typeof checkpoint?.extra?.initialLoss === 'number' ? checkpoint.extra.initialLoss : undefined;
   const history = await fit(model, { train: data.train, val: held }, {
     optimizer,
     loss: buildLoss(config),
@@ -179,6 +180,9 @@ export async function trainFromConfig(config: RunConfig, options: TrainFromConfi
     batchSize: config.batchSize,
     random: shuffle,
     history: checkpoint?.history,
+    // The divergence rule compares with the loss at the run's start: a resumed run keeps the saved one.
+    divergence: typeof checkpoint?.extra?.initialLoss === 'number' ? { reference: checkpoint.extra.initialLoss } : {},
+    onReferenceLoss: (loss) => (initialLoss = loss),
     signal: options.signal,
     onBatch: options.onBatch,
     onEpoch: (m) => {
@@ -190,6 +194,7 @@ export async function trainFromConfig(config: RunConfig, options: TrainFromConfi
           model: model.stateDict(),
           optimizer: optimizer.stateDict(),
           random: { global: getRngState(), shuffle: shuffle.getState() },
+          extra: initialLoss === undefined ? undefined : { initialLoss },
         });
       }
       epochsSoFar.push(m);
