@@ -24,6 +24,7 @@ import { ACTIVATIONS, ConfigError, INITS, LOSSES, MODELS, resolveConfig, type Ru
 import { EXPERIMENTS, runExperiment } from './experiments';
 import { buildLoss, buildModel, loadData, lossReduction } from '../train/recipe';
 import { trainCommand, type TrainCommandFlags } from './train-command';
+import { resolveThreads } from './threads';
 import { registerExport } from './export';
 import { registerPredict } from './predict';
 import { writeFileAtomic } from '../train/atomic-file';
@@ -55,17 +56,13 @@ function addModelFlags(cmd: Command): Command {
 function addRuntimeFlags(cmd: Command): Command {
   return cmd
     .addOption(new Option('--backend <name>', 'kernel backend (default: native when built)').choices(['js', 'native']))
-    .option('--threads <n>', 'BLAS threads');
+    .option('--threads <n>', 'BLAS threads (at most the cores; more are clamped)');
 }
 
 function applyRuntime(flags: { backend?: string; threads?: string }): void {
   // --backend wins over VUGRAD_BACKEND; 'native' where the addon cannot load is an error naming why.
   if (flags.backend === 'js' || flags.backend === 'native') useBackend(flags.backend);
-  if (flags.threads !== undefined) {
-    const n = Number(flags.threads);
-    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--threads: expected a positive integer, got '${flags.threads}'`);
-    setNumThreads(n);
-  }
+  if (flags.threads !== undefined) setNumThreads(resolveThreads(flags.threads, (m) => console.warn(m)));
 }
 
 async function trainAction(flags: TrainCommandFlags): Promise<void> {
@@ -159,6 +156,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander already printed the message
     const e = err as Error;
+    // Exit 3: the run diverged (see lib/train/divergence); the message says what to try.
+    if (e.name === 'DivergenceError') {
+      console.error(`vugrad: ${e.message}`);
+      return 3;
+    }
     const known = e instanceof ConfigError || e.name === 'DataError' || e.name === 'CheckpointError' || e.name === 'OutputDirError' || e instanceof RangeError;
     console.error(`vugrad: ${e.message}`);
     if (!known && process.env.VUGRAD_DEBUG) console.error(e.stack);

@@ -87,9 +87,17 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
   return value as T;
 }
 
-function positiveInt(flag: string, value: string): number {
+/**
+ * Upper bounds of the count settings: beyond them a value is a typo, not a plan. Sizes stop at the largest
+ * typed-array length (2^31 - 1; memory is checked later, when tensors are made); `--epochs 1e20` would run
+ * forever; `--layers 1e9` exhausted the heap building the list of layer sizes.
+ */
+export const LIMITS = { size: 2 ** 31 - 1, epochs: 1_000_000, layers: 1000, seed: Number.MAX_SAFE_INTEGER } as const;
+
+function positiveInt(flag: string, value: string, max: number = LIMITS.size, why = ''): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1) throw new ConfigError(`${flag}: expected a positive integer, got '${value}'`);
+  if (n > max) throw new ConfigError(`${flag}: ${value.trim()} is too large (at most ${max}${why})`);
   return n;
 }
 
@@ -171,6 +179,7 @@ export function resolveConfig(flags: TrainFlags): RunConfig {
   if (flags.layers !== undefined) {
     const layers = Number(flags.layers);
     if (!Number.isInteger(layers) || layers < 0) throw new ConfigError(`--layers: expected a non-negative integer, got '${flags.layers}'`);
+    if (layers > LIMITS.layers) throw new ConfigError(`--layers: ${flags.layers} is too large (at most ${LIMITS.layers} hidden layers)`);
     c.hidden = Array.from({ length: layers }, () => c.hidden[0] ?? 256);
   }
   if (flags.activation !== undefined) c.activation = oneOf('--activation', flags.activation, ACTIVATIONS);
@@ -183,12 +192,13 @@ export function resolveConfig(flags: TrainFlags): RunConfig {
   }
   if (flags.learningRate !== undefined) c.lr = positiveNumber('--learning-rate', flags.learningRate);
   if (flags.batchSize !== undefined) c.batchSize = positiveInt('--batch-size', flags.batchSize);
-  if (flags.epochs !== undefined) c.epochs = positiveInt('--epochs', flags.epochs);
+  if (flags.epochs !== undefined) c.epochs = positiveInt('--epochs', flags.epochs, LIMITS.epochs);
   if (flags.loss !== undefined) c.loss = oneOf('--loss', flags.loss, LOSSES);
   if (flags.reduction !== undefined) c.reduction = oneOf('--reduction', flags.reduction, ['mean', 'sum'] as const);
   if (flags.seed !== undefined) {
     const s = Number(flags.seed);
     if (!Number.isInteger(s) || s < 0) throw new ConfigError(`--seed: expected a non-negative integer, got '${flags.seed}'`);
+    if (s > LIMITS.seed) throw new ConfigError(`--seed: ${flags.seed} is too large (at most ${LIMITS.seed}, 2^53 - 1, the largest integer a number holds exactly)`);
     c.seed = s;
   }
   if (flags.final) c.final = true;
