@@ -42,12 +42,12 @@ export function onnxRuntime(): { runtime: Ort | null; why: string } {
 let python: { exe: string | null; why: string } | undefined;
 
 /**
- * A Python that can `import torch`: $VUGRAD_PYTHON, else `python3`, else `/usr/bin/python3` (Debian's
- * python3-torch installs there, which a pyenv `python3` on the PATH does not see).
+ * A Python that can `import torch`: $VUGRAD_PYTHON when set (and only it), else `python3`, else
+ * `/usr/bin/python3` (Debian's python3-torch installs there, which a pyenv `python3` on the PATH does not see).
  */
 export function torchPython(): { exe: string | null; why: string } {
   if (python === undefined) {
-    const candidates = [process.env.VUGRAD_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => Boolean(c));
+    const candidates = process.env.VUGRAD_PYTHON ? [process.env.VUGRAD_PYTHON] : ['python3', '/usr/bin/python3'];
     python = { exe: null, why: `no Python with PyTorch (tried ${candidates.join(', ')}; apt-get install python3-torch)` };
     for (const exe of candidates) {
       const r = spawnSync(exe, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
