@@ -263,6 +263,12 @@ describe('importOnnx', () => {
     expect(() => importOnnx(misfit)).toThrow(/node 0 \(Gemm\): the Linear it becomes does not take inputs of shape \[batch, 2\]/);
   });
 
+  test('a weight whose data does not fill its shape, or of an unsupported type, is refused before allocating', () => {
+    const gemm = (w: object) => graph([{ op_type: 'Gemm', input: ['x', 'W'], output: ['y'] }], [w as ReturnType<typeof floatTensor>]);
+    expect(() => importOnnx(gemm(floatTensor('W', [1_000_000_000, 2], [1, 2])))).toThrow(/initializer 'W' of shape \[1000000000,2\] holds 2 values instead of 2000000000/);
+    expect(() => importOnnx(gemm({ name: 'W', dims: [2, 2], data_type: 10, raw_data: new Uint8Array(8) }))).toThrow(/initializer 'W' has data type 10; only float32, float64 and int64/);
+  });
+
   test('bytes that are not an ONNX model, and a missing file, name the source', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vugrad-onnx-'));
     try {

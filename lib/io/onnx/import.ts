@@ -253,35 +253,22 @@ export function readOnnxInfo(source: string | Uint8Array): OnnxInfo {
 /** A float or int64 tensor as an NDArray (float32; int64 values as numbers, exact up to 2^24). raw_data is little-endian. */
 function tensorValue(t: TensorProtoObject, where: string): NDArray {
   const dims = t.dims ?? [];
+  if (!dims.every((d) => Number.isInteger(d) && d >= 0)) throw new RangeError(`onnx: ${where} has an invalid shape [${dims.join(', ')}]`);
   const size = shapeSize(dims);
   if (t.data_location === 1) throw new RangeError(`onnx: ${where} keeps its data in an external file, which is not supported`);
-  const raw = t.raw_data && t.raw_data.length > 0 ? Buffer.from(t.raw_data) : null;
-  const out = new Float32Array(size);
+  const raw = t.raw_data && t.raw_data.length > 0 ? Buffer.from(t.raw_data.buffer, t.raw_data.byteOffset, t.raw_data.byteLength) : null;
   const type = t.data_type ?? 0;
-  const expect = (n: number) => {
-    if (n !== size) throw new RangeError(`onnx: ${where} of shape ${shapeString(dims)} holds ${n} values instead of ${size}`);
-  };
-  if (type === DataType.FLOAT || type === DataType.DOUBLE) {
-    const width = type === DataType.FLOAT ? 4 : 8;
-    if (raw) {
-      expect(raw.length / width);
-      for (let i = 0; i < size; i++) out[i] = width === 4 ? raw.readFloatLE(i * 4) : raw.readDoubleLE(i * 8);
-    } else {
-      const values = (type === DataType.FLOAT ? t.float_data : t.double_data) ?? [];
-      expect(values.length);
-      out.set(values);
-    }
-  } else if (type === DataType.INT64) {
-    if (raw) {
-      expect(raw.length / 8);
-      for (let i = 0; i < size; i++) out[i] = Number(raw.readBigInt64LE(i * 8));
-    } else {
-      expect((t.int64_data ?? []).length);
-      out.set(t.int64_data ?? []);
-    }
-  } else {
-    throw new RangeError(`onnx: ${where} has data type ${type}; only float32, float64 and int64 tensors are supported`);
-  }
+  const width = type === DataType.FLOAT ? 4 : type === DataType.DOUBLE || type === DataType.INT64 ? 8 : 0;
+  if (width === 0) throw new RangeError(`onnx: ${where} has data type ${type}; only float32, float64 and int64 tensors are supported`);
+  const listed = type === DataType.FLOAT ? t.float_data : type === DataType.DOUBLE ? t.double_data : t.int64_data;
+  // The count is checked before anything is allocated: a file's shape could claim any size.
+  const count = raw ? raw.length / width : (listed ?? []).length;
+  if (count !== size) throw new RangeError(`onnx: ${where} of shape ${shapeString(dims)} holds ${count} values instead of ${size}`);
+  const out = new Float32Array(size);
+  if (raw === null) out.set(listed ?? []);
+  else if (type === DataType.FLOAT) for (let i = 0; i < size; i++) out[i] = raw.readFloatLE(i * 4);
+  else if (type === DataType.DOUBLE) for (let i = 0; i < size; i++) out[i] = raw.readDoubleLE(i * 8);
+  else for (let i = 0; i < size; i++) out[i] = Number(raw.readBigInt64LE(i * 8));
   return new NDArray(out, dims.length === 0 ? [] : dims);
 }
 
