@@ -6,6 +6,7 @@
  * (found in the module cache) when the process exits.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { epochLines, nativeLoads, stagePackage, type Stage } from './helpers/stage';
@@ -13,6 +14,8 @@ import { epochLines, nativeLoads, stagePackage, type Stage } from './helpers/sta
 let stage: Stage;
 let probe: string;
 const hasNative = nativeLoads();
+/** The cores this process may use, as the CLI counts them. */
+const cores = os.availableParallelism();
 
 beforeAll(() => {
   stage = stagePackage('bin');
@@ -119,10 +122,19 @@ describe('--threads', () => {
   const native = hasNative ? test : test.skip;
   if (!hasNative) test('(native thread tests skipped: the addon does not load here)', () => expect(hasNative).toBe(false));
 
-  native.each([1, 2, 3])('--threads %i reaches the native kernels', (n) => {
+  // Every count from 1 to the cores is used as given (documented in `train --help`: at most the cores).
+  native.each([...new Set([1, cores])])('--threads %i reaches the native kernels', (n) => {
     const r = probed([...quick, '--backend', 'native', '--threads', String(n)]);
     expect(r.code).toBe(0);
     expect(r.info).toMatchObject({ backend: 'native', threads: n });
+  });
+
+  native('--threads above the cores is clamped to the cores, with a warning naming them', () => {
+    const r = probed([...quick, '--backend', 'native', '--threads', String(cores + 3)]);
+    expect(r.code).toBe(0);
+    expect(r.info).toMatchObject({ backend: 'native', threads: cores });
+    expect(r.stderr).toContain(`--threads ${cores + 3}`);
+    expect(r.stderr).toContain(String(cores));
   });
 
   test('--threads with the JS kernels is accepted and changes nothing (they are single-threaded)', () => {
