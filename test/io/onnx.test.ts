@@ -157,6 +157,22 @@ describe('exportOnnx', () => {
     expect(ONNX_EXPORTERS.has(Linear)).toBe(true);
   });
 
+  test('an exporter that does not compute the forward is caught at export', () => {
+    class Two extends Module {
+      first = new Linear(3, 3);
+      second = new Linear(3, 3);
+      forward(x: TensorNode): TensorNode {
+        return this.second.call(this.first.call(x));
+      }
+    }
+    ONNX_EXPORTERS.set(Two, (m: Two, x, b) => b.emit(m.first, x)); // forgets the second layer
+    try {
+      expect(() => exportOnnx(new Two(), { inputShape: [3] })).toThrow(/the ONNX graph built for Two does not compute its forward .*ONNX_EXPORTERS entry is out of date/);
+    } finally {
+      ONNX_EXPORTERS.delete(Two);
+    }
+  });
+
   test('checks the opset and the input shape, naming the values', () => {
     const mlp = new MLP({ inputSize: 4, hiddenSizes: [], outputSize: 2 });
     expect(() => exportOnnx(mlp, { inputShape: [4], opset: 11 })).toThrow(/opset must be an integer from 13 to 21, got 11/);

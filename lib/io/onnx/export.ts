@@ -283,12 +283,29 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Arra
   model.eval();
   let output: OnnxValue;
   try {
-    const example = TensorNode.constant(NDArray.zeros([1, ...inputShape], model.parameters()[0]?.value.dtype ?? 'float32'), inputName);
+    // A fixed, varied sample (not zeros, which would hide a layer missing or out of order in a model exporter).
+    const sample = NDArray.zeros([1, ...inputShape], model.parameters()[0]?.value.dtype ?? 'float32');
+    for (let i = 0; i < sample.size; i++) sample.data[i] = Math.sin(i * 0.7 + 0.3);
+    const example = TensorNode.constant(sample, inputName);
+    let expected: NDArray;
     try {
+      expected = model.call(example).value;
       output = builder.emit(model, { name: inputName, example });
     } catch (e) {
       if (e instanceof TypeError && e.message.startsWith('exportOnnx:')) throw e;
       throw new RangeError(`exportOnnx: ${model.constructor.name} cannot take inputs of shape [batch, ${inputShape.join(', ')}]: ${(e as Error).message}`);
+    }
+    // The nodes' examples replay the graph in vugrad: it must compute what the model's own forward does. This
+    // catches an exporter (a model's above all) that drifted from its forward, before a runtime serves it.
+    const got = output.example.value;
+    let diff = got.size === expected.size ? 0 : Infinity;
+    let scale = 1;
+    for (let i = 0; i < expected.size && diff !== Infinity; i++) {
+      diff = Math.max(diff, Math.abs(got.data[i] - expected.data[i]));
+      scale = Math.max(scale, Math.abs(expected.data[i]));
+    }
+    if (!(diff <= 1e-5 * scale)) {
+      throw new Error(`exportOnnx: the ONNX graph built for ${model.constructor.name} does not compute its forward (largest difference ${diff}); its ONNX_EXPORTERS entry is out of date`);
     }
   } finally {
     for (const [m, mode] of modes) m.training = mode;
