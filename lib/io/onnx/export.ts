@@ -47,7 +47,7 @@ function irVersionFor(opset: number): number {
 /** A value flowing through the graph being built: its ONNX name and a batch-of-one example of it. */
 export interface OnnxValue {
   name: string;
-  /** The value for a batch of one zero sample: gives every later layer its input shape, and checks it. */
+  /** The value for a batch of one fixed sample: gives every later layer its input shape, and checks the graph. */
   example: TensorNode;
 }
 
@@ -214,9 +214,13 @@ function floatBytes(a: NDArray): Uint8Array {
 
 /**
  * The ONNX bytes (a serialized `ModelProto`) of `model` in inference mode, float32, for inputs
- * `[batch, ...inputShape]`. The model is run once on a zero sample of that shape, so a shape the model
- * cannot take is an error here, not in the runtime. A module class without an exporter is an error naming
- * it and the supported classes. The model's training/eval mode is left as it was.
+ * `[batch, ...inputShape]`. The model is run on one sample of that shape, and so is the graph (replayed in
+ * vugrad), so a shape the model cannot take, or a graph that does not compute the model's forward, is an
+ * error here, not in the runtime. A module class without an exporter is an error naming it and the
+ * supported classes. The model's training/eval mode is left as it was.
+ *
+ * @example
+ * const bytes = exportOnnx(new MLP({ inputSize: 784, hiddenSizes: [300], outputSize: 10 }), { inputShape: [784] });
  */
 export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Array {
   const opset = options.opset ?? ONNX_OPSETS.default;
