@@ -9,6 +9,7 @@
  * | DATA_ROOT | (none) | the directory job `data` paths are confined to; none: `data` is refused |
  * | API_TOKENS, API_TOKENS_FILE | (none) | `token:name[:admin]` entries; none: loopback only, no auth |
  * | RESUME | auto | `auto` resumes interrupted jobs at startup, `fail` marks them failed |
+ * | SHUTDOWN_GRACE_SECONDS | 10 | on SIGTERM, how long running jobs may take to reach their next checkpoint |
  * | CONCURRENCY, MAX_QUEUED | cores-1, 16 | jobs at once, jobs waiting |
  * | KEEP_JOBS, KEEP_MODELS | 1000, 100 | finished jobs and models kept in the store |
  * | MAX_PARAMS, MAX_EPOCH_SAMPLES, MAX_JOBS_PER_TOKEN, RATE_LIMIT_PER_MIN | see limits.ts | limits |
@@ -64,6 +65,7 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
     tokens,
     options: {
       dataRoot: env.DATA_ROOT || undefined,
+      shutdownGraceSeconds: int(env, 'SHUTDOWN_GRACE_SECONDS', 0),
       tokens,
       limits: { ...DEFAULT_LIMITS, ...limits },
       queue: {

@@ -46,6 +46,7 @@ import { isLoopback, TokenTable, type Principal } from './auth';
 import { serverConfigFromEnv, type ServerConfig } from './config';
 import { checkActiveJobs, checkJobSize, DEFAULT_LIMITS, LimitError, RateLimiter, type Limits } from './limits';
 import { DataRoot, PathError, scrubPaths } from './paths';
+import { serveStatic } from './static';
 
 /** The body of POST /jobs. Unknown fields are errors (a typo should not silently train with a default). */
 export const JobRequest = z.strictObject({
@@ -95,6 +96,11 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Seconds between SSE keep-alive comments. Default 15. */
   heartbeatSeconds?: number;
+  /**
+   * On shutdown, how long running jobs may take to reach their next epoch end (and checkpoint) before they
+   * are interrupted. Default 10 s; 0 interrupts at once (losing the epoch in flight).
+   */
+  shutdownGraceSeconds?: number;
 }
 
 export interface TrainingServer {
@@ -108,9 +114,9 @@ export interface TrainingServer {
   /** Stops accepting connections, ends event streams and cancels every job (for tests and embedding). */
   close(): Promise<void>;
   /**
-   * Stops for a restart (SIGTERM): refuses new requests, sends every event stream a final `interrupted`
-   * event, interrupts running jobs (they resume from their last checkpoint at the next start) and stores
-   * everything.
+   * Stops for a restart (SIGTERM): refuses new requests (503), lets running jobs reach their next epoch end
+   * within `shutdownGraceSeconds`, interrupts them (they resume from that checkpoint at the next start),
+   * stores everything, and ends every event stream with a final `interrupted` event.
    */
   shutdown(): Promise<void>;
 }
@@ -367,6 +373,8 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
       allow(['GET']);
       return health(res);
     }
+    // The dashboard's page, script and styles (no data in them: the app calls the API below with its token).
+    if (await serveStatic(req, res, parts)) return;
     if (stopping) throw new HttpError(503, 'the server is shutting down; try again in a moment', { code: 'SHUTTING_DOWN' });
     const who = authenticate(req);
     try {
@@ -493,13 +501,13 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
     },
     async shutdown() {
       stopping = true;
+      const closed = stopListening();
+      await queue.shutdown({ graceMs: (options.shutdownGraceSeconds ?? 10) * 1000 });
       endStreams('interrupted', (id) => ({
         id,
-        status: 'interrupted',
+        status: queue.get(id)?.status ?? 'interrupted',
         message: 'the server is restarting; the job resumes from its last checkpoint when it is back',
       }));
-      const closed = stopListening();
-      await queue.shutdown();
       server.closeIdleConnections();
       await closed;
     },

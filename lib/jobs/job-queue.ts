@@ -245,18 +245,37 @@ export class JobQueue {
   }
 
   /**
-   * Stops for a restart (SIGTERM): refuses new jobs, interrupts the running ones (their workers end; each
-   * resumes from its last epoch-end checkpoint when a queue opens the store again) and leaves queued ones
-   * queued in the store. Resolves when every worker has exited and every record is stored.
+   * Stops for a restart (SIGTERM): refuses new jobs, lets each running job reach its next epoch end (and so
+   * its next checkpoint) for at most `graceMs`, then interrupts it (its worker ends; it resumes from its last
+   * checkpoint when a queue opens the store again), and leaves queued jobs queued in the store. Resolves when
+   * every worker has exited and every record is stored.
+   *
+   * @param options.graceMs how long to wait for epoch ends; default 0 (interrupt at once, losing the epoch in
+   *   flight). A job that finishes within the grace ends normally.
    */
-  async shutdown(): Promise<void> {
+  async shutdown(options: { graceMs?: number } = {}): Promise<void> {
     this.closed = true;
     await this.ready.catch(() => undefined);
     const running = [...this.running];
-    for (const job of running) {
-      if (job.interrupt()) this.save(job);
-    }
-    await Promise.all(running.map((j) => j.workerExited()));
+    const grace = options.graceMs ?? 0;
+    await Promise.all(
+      running.map(async (job) => {
+        if (grace > 0 && job.status === 'running') {
+          let timer: NodeJS.Timeout | undefined;
+          let onEnd = () => undefined as void;
+          await new Promise<void>((resolve) => {
+            onEnd = () => resolve();
+            timer = setTimeout(resolve, grace);
+            job.once('epoch', onEnd).once('settled', onEnd);
+          });
+          clearTimeout(timer);
+          job.off('epoch', onEnd).off('settled', onEnd);
+        }
+        if (job.interrupt()) this.save(job);
+        else if (!job.settled) await job.finished; // its model is being stored: let it succeed
+        await job.workerExited();
+      }),
+    );
     await this.flush();
   }
 

@@ -242,10 +242,11 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
   /**
    * Stops a running job because the process is stopping (SIGTERM): its worker is terminated, its status
    * becomes `interrupted` and it emits `interrupted`; it has not ended, and a queue over the same store resumes
-   * it from its last checkpoint. Returns false when the job was not running.
+   * it from its last checkpoint. Returns false when the job was not running, or had finished training and its
+   * model is being stored (it is about to succeed).
    */
   interrupt(): boolean {
-    if (this.status !== 'running') return false;
+    if (this.status !== 'running' || this.storing) return false;
     this.status = 'interrupted';
     const worker = this.worker;
     this.worker = undefined;
@@ -348,7 +349,7 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
     }
   }
 
-  private finish(status: 'succeeded' | 'failed' | 'cancelled', error?: string, code?: TrainingError['code']): void {
+  protected finish(status: 'succeeded' | 'failed' | 'cancelled', error?: string, code?: TrainingError['code']): void {
     if (this.settled) return;
     this.status = status;
     this.error = error;

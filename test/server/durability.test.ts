@@ -85,7 +85,7 @@ describe('a durable training server', () => {
     await request(base, 'DELETE', `/jobs/${again}?purge=1`);
   });
 
-  test('SIGTERM: event streams end with an interrupted event, the process exits 0, the job resumes after restart', async () => {
+  test('SIGTERM: the running epoch ends and checkpoints, streams end with an interrupted event, exit 0, the job resumes', async () => {
     const base = server!.url;
     const id = (await request(base, 'POST', '/jobs', { body: { ...LONG, dtype: 'float32' } })).json.id;
     let sent = false;
@@ -100,6 +100,9 @@ describe('a durable training server', () => {
     expect(last).toMatchObject({ event: 'interrupted', data: { id, status: 'interrupted' } });
     const record = JSON.parse(fs.readFileSync(path.join(stateDir, 'jobs', id, 'record.json'), 'utf8'));
     expect(record.status).toBe('interrupted');
+    // SIGTERM came during epoch 2: the grace let it finish and checkpoint before the job was interrupted.
+    expect(record.history.length).toBeGreaterThanOrEqual(2);
+    expect(events.filter((e) => e.event === 'epoch').length).toBe(record.history.length);
     expect(fs.existsSync(path.join(stateDir, 'jobs', id, 'checkpoint', 'checkpoint.safetensors'))).toBe(true);
 
     server = await startServer(env());
