@@ -2,7 +2,7 @@
  * Optimizers and learning-rate schedulers with PyTorch's option names, defaults and update rules
  * (`torch.optim` as of PyTorch 1.13).
  */
-export { Optimizer, zerosLike, type BaseOptions, type OptimizerStateDict, type ParamState } from './optimizer';
+export { Optimizer, zerosLike, type BaseOptions, type OptimizerStateDict, type OptimizerTypedStateDict, type ParamState } from './optimizer';
 export { resolveOptions, type Check, type OptionSpec, type OptionSpecs } from './options';
 export { SGD, type SGDInput, type SGDOptions } from './sgd';
 export { Adam, AdamW, type AdamInput, type AdamOptions, type AdamState } from './adam';

@@ -42,6 +42,15 @@ export interface OptimizerStateDict {
 }
 
 /**
+ * `stateDict()` with each buffer a typed-array copy in the parameter's dtype instead of a plain array (see
+ * `Optimizer.stateDictTyped`): for checkpoints that store tensors. Not JSON as it is.
+ */
+export interface OptimizerTypedStateDict {
+  state: (Record<string, number | FloatArray> | null)[];
+  options: Record<string, unknown>;
+}
+
+/**
  * The base of every optimizer: parameters, checked options, per-parameter state, `step()`, `zeroGrad()`,
  * `stateDict()`/`loadStateDict()` and the `lr` property schedulers set. See the file comment for an example.
  */
@@ -133,11 +142,28 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
   }
 
   /**
+   * The state as `stateDict()` gives it, but each buffer a copy in a typed array of the parameter's dtype:
+   * far cheaper for large models (Adam over 536k parameters: about 100 ms as plain arrays, 1-2 ms as typed
+   * copies), which matters when a checkpoint is written after every epoch. `loadStateDict` takes it back.
+   */
+  stateDictTyped(): OptimizerTypedStateDict {
+    const state = this.state.map((st) => {
+      if (st === null) return null;
+      const out: Record<string, number | FloatArray> = {};
+      for (const [key, v] of Object.entries(st)) out[key] = typeof v === 'number' ? v : v.slice();
+      return out;
+    });
+    const options: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(this.options)) options[key] = Array.isArray(v) ? [...(v as unknown[])] : v;
+    return { state, options };
+  }
+
+  /**
    * Restores a state saved by `stateDict()` (also after a JSON round trip) into an optimizer over parameters
    * of the same sizes. Options are restored too, as PyTorch restores its param groups. Buffers are copied
    * into arrays of the parameters' dtype.
    */
-  loadStateDict(sd: OptimizerStateDict): void {
+  loadStateDict(sd: OptimizerStateDict | OptimizerTypedStateDict): void {
     if (!sd || !Array.isArray(sd.state) || typeof sd.options !== 'object') {
       throw new TypeError(`${this.name}.loadStateDict: expected {state: [...], options: {...}}`);
     }

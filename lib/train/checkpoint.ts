@@ -7,8 +7,8 @@
  * two) and so that a job store can keep it as one blob (`serializeCheckpoint`/`parseCheckpoint`):
  *
  * - tensors `model.<parameter name>`: the parameters, in their dtype;
- * - tensors `optimizer.<i>.<key>`: the i-th parameter's optimizer buffers (moment estimates...), in float64,
- *   which holds float32 and float64 values exactly;
+ * - tensors `optimizer.<i>.<key>`: the i-th parameter's optimizer buffers (moment estimates...), in float32
+ *   when every value is a float32 (a float32 run's), else float64: either way exactly the values saved;
  * - metadata `format` = `vugrad-checkpoint`, `version` = `1`, and `checkpoint`: JSON with `epoch`, `history`,
  *   `config`, `optimizer` (`options`, and per parameter its numbers and the names of its buffers), `random`
  *   (`global`: the library-wide generator; `shuffle`: the generator that shuffles the training data) and
@@ -19,15 +19,15 @@
  *
  * @example
  * saveCheckpoint('runs/a/checkpoint', { epoch: 3, history, config, model: model.stateDict(),
- *   optimizer: optimizer.stateDict(), random: { global: getRngState(), shuffle: shuffler.getState() } });
+ *   optimizer: optimizer.stateDictTyped(), random: { global: getRngState(), shuffle: shuffler.getState() } });
  * const ck = loadCheckpoint('runs/a/checkpoint');   // ck.epoch === 3
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NDArray } from '../core/ndarray';
+import { NDArray, type FloatArray } from '../core/ndarray';
 import type { RandomState } from '../core/random';
 import { parseSafetensors, serializeSafetensors } from '../io';
-import type { OptimizerStateDict } from '../optim';
+import type { OptimizerStateDict, OptimizerTypedStateDict } from '../optim';
 import { writeFileAtomic } from './atomic-file';
 import type { RunConfig } from './config';
 import type { EpochMetrics } from './fit';
@@ -47,8 +47,11 @@ export interface CheckpointState<Config = RunConfig> {
   config: Config;
   /** The model's parameters by name (`Module.stateDict()`). */
   model: Record<string, NDArray>;
-  /** `Optimizer.stateDict()`. */
-  optimizer: OptimizerStateDict;
+  /**
+   * `Optimizer.stateDictTyped()` (or `stateDict()`, whose plain arrays cost far more to make). A parsed
+   * checkpoint gives buffers as typed arrays; `Optimizer.loadStateDict` takes either.
+   */
+  optimizer: OptimizerStateDict | OptimizerTypedStateDict;
   /** The generators' states (`getRngState()`, and the training data's shuffler's `getState()`). */
   random: { global: RandomState; shuffle?: RandomState };
   /** Anything else to carry over (plain JSON). */
@@ -80,6 +83,12 @@ interface SavedJson {
   extra?: Record<string, unknown>;
 }
 
+/** True when float32 holds every value exactly (a float32 parameter's optimizer state does). */
+function allFloat32(values: readonly number[]): boolean {
+  for (let i = 0; i < values.length; i++) if (Math.fround(values[i]) !== values[i] && !Number.isNaN(values[i])) return false;
+  return true;
+}
+
 /** The checkpoint as the bytes of one safetensors file (see the module notes for the layout). */
 export function serializeCheckpoint<Config>(state: CheckpointState<Config>): Buffer {
   if (!Number.isInteger(state.epoch) || state.epoch < 0) throw new RangeError(`serializeCheckpoint: epoch must be a non-negative integer, got ${state.epoch}`);
@@ -92,7 +101,8 @@ export function serializeCheckpoint<Config>(state: CheckpointState<Config>): Buf
       if (typeof v === 'number') entry.numbers[key] = v;
       else {
         entry.buffers.push(key);
-        tensors[`optimizer.${i}.${key}`] = new NDArray(Float64Array.from(v), [v.length]);
+        const data = v instanceof Float32Array || v instanceof Float64Array ? v : allFloat32(v) ? Float32Array.from(v) : Float64Array.from(v);
+        tensors[`optimizer.${i}.${key}`] = new NDArray(data, [v.length]);
       }
     }
     return entry;
@@ -149,12 +159,12 @@ export function parseCheckpoint<Config = RunConfig>(bytes: Uint8Array, source = 
   if (Object.keys(model).length === 0) fail('it holds no model parameters');
   const state = json.optimizer.state.map((entry, i) => {
     if (entry === null) return null;
-    const st: Record<string, number | number[]> = { ...entry.numbers };
+    const st: Record<string, number | FloatArray> = { ...entry.numbers };
     for (const key of entry.buffers) {
       const t = tensors[`optimizer.${i}.${key}`];
       if (!t) return fail(`the optimizer buffer 'optimizer.${i}.${key}' is missing`);
       used.add(`optimizer.${i}.${key}`);
-      st[key] = Array.from(t.data);
+      st[key] = t.data;
     }
     return st;
   });

@@ -192,7 +192,7 @@ export async function trainFromConfig(config: RunConfig, options: TrainFromConfi
           history: [...(checkpoint?.history ?? []), ...epochsSoFar, m],
           config,
           model: model.stateDict(),
-          optimizer: optimizer.stateDict(),
+          optimizer: optimizer.stateDictTyped(),
           random: { global: getRngState(), shuffle: shuffle.getState() },
           extra: initialLoss === undefined ? undefined : { initialLoss },
         });

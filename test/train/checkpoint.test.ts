@@ -10,7 +10,7 @@ import { Random, getRngState, manualSeed, setRngState } from '../../lib/core/ran
 import { resolveConfig } from '../../lib/train/config';
 import { CheckpointError, loadCheckpoint, parseCheckpoint, saveCheckpoint, serializeCheckpoint, type CheckpointState } from '../../lib/train/checkpoint';
 import { trainFromConfig } from '../../lib/train/recipe';
-import { serializeSafetensors } from '../../lib/io';
+import { loadSafetensors, serializeSafetensors } from '../../lib/io';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vugrad-ckpt-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -34,7 +34,13 @@ describe('the checkpoint format', () => {
     expect(back.epoch).toBe(1);
     expect(back.history).toEqual(s.history);
     expect(back.config).toEqual(s.config);
-    expect(back.optimizer).toEqual(s.optimizer);
+    expect(back.optimizer.options).toEqual(s.optimizer.options);
+    expect(back.optimizer.state[1]).toBeNull();
+    const st = back.optimizer.state[0]!;
+    expect(st.step).toBe(3);
+    // 1/3 is not a float32: the buffer is kept in float64, exactly.
+    expect(st.exp_avg).toBeInstanceOf(Float64Array);
+    expect(Array.from(st.exp_avg as Float64Array)).toEqual([0.1, 0.2, 0.3, 1 / 3]);
     expect(back.random).toEqual(s.random);
     expect(back.extra).toEqual(s.extra);
     expect(back.model['layers.0.weight'].dtype).toBe('float64');
@@ -65,6 +71,21 @@ describe('the checkpoint format', () => {
   test('history that disagrees with the epoch count is refused', () => {
     const s = { ...sample(), epoch: 2 };
     expect(() => parseCheckpoint(serializeCheckpoint(s), 'x.safetensors')).toThrow(/x.safetensors: .*says 2 epochs were trained but holds 1/);
+  });
+});
+
+test("a float32 run's optimizer buffers are stored in float32, and stateDictTyped holds what stateDict holds", async () => {
+  const dir = path.join(tmp, 'f32');
+  const { optimizer } = await trainFromConfig(resolveConfig({ dataset: 'synth', limit: '300', epochs: '1' }), { checkpointDir: dir });
+  const { tensors } = loadSafetensors(path.join(dir, 'checkpoint.safetensors'));
+  const buffers = Object.keys(tensors).filter((n) => n.startsWith('optimizer.'));
+  expect(buffers.length).toBeGreaterThan(0);
+  for (const n of buffers) expect(tensors[n].dtype).toBe('float32');
+  const plain = optimizer.stateDict();
+  const typed = optimizer.stateDictTyped();
+  expect(typed.options).toEqual(plain.options);
+  typed.state.forEach((st, i) => {
+    for (const [k, v] of Object.entries(st ?? {})) expect(typeof v === 'number' ? v : Array.from(v)).toEqual(plain.state[i]![k]);
   });
 });
 
