@@ -37,6 +37,7 @@ import {
   QueueFullError,
   resolveTrainingSpec,
   SpecError,
+  StoreError,
   type JobQueueOptions,
   type JobSummary,
   type Module,
@@ -295,6 +296,11 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
       if (e instanceof SpecError) throw new HttpError(400, e.message, { field: e.field });
       if (e instanceof LimitError) throw new HttpError(e.status, e.message, { code: 'LIMIT', limit: e.limit, value: e.value, field: e.field });
       if (e instanceof QueueFullError) throw new HttpError(429, e.message, { code: e.code, retryAfterSeconds: 30 });
+      if (e instanceof StoreError) {
+        // The operator's problem (a full or read-only disk), reported to them in the log; the client may retry.
+        console.error(`training-server: ${e.message}`);
+        throw new HttpError(503, 'the job store cannot be written at the moment; try again later', { code: e.code, retryAfterSeconds: 30 });
+      }
       throw e;
     }
     sendJson(res, 201, jobView(job), { location: `/jobs/${job.id}` });
@@ -439,7 +445,7 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
     route(req, res).catch((e: unknown) => {
       if (e instanceof HttpError) {
         const headers: http.OutgoingHttpHeaders = {};
-        if (e.status === 429) headers['retry-after'] = String(e.extra.retryAfterSeconds ?? 30);
+        if (e.status === 429 || e.status === 503) headers['retry-after'] = String(e.extra.retryAfterSeconds ?? 30);
         if (e.status === 401) headers['www-authenticate'] = 'Bearer';
         if (e.status === 413) headers.connection = 'close';
         if (e.status === 405) headers.allow = (e.extra.allow as string[]).join(', ');

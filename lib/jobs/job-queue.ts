@@ -27,7 +27,7 @@ import { QueueFullError } from './errors';
 import { FileJobStore } from './file-store';
 import { TrainingJob } from './job';
 import { resolveTrainingSpec, type TrainingSpec } from './spec';
-import type { DamagedJob, JobStore } from './store';
+import { StoreError, type DamagedJob, type JobStore } from './store';
 import { releaseFreedMemory } from '../kernels';
 
 export interface JobQueueOptions {
@@ -160,11 +160,19 @@ export class JobQueue {
     return job;
   }
 
-  /** `submit`, resolved once the store holds the job (rejects when it cannot be stored). */
+  /**
+   * `submit`, resolved once the store holds the job. Rejects with a `StoreError` when the store cannot be
+   * opened or the job cannot be stored (the job is then cancelled).
+   */
   async add(spec: TrainingSpec | RunConfig, options: SubmitOptions = {}): Promise<TrainingJob> {
     await this.ready;
     const job = this.submit(spec, options);
-    await this.whenSaved(job);
+    try {
+      await this.whenSaved(job);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new StoreError(`job ${job.id} could not be stored (${code && code !== 'STORE_FAILED' ? code : (e as Error).message})`);
+    }
     return job;
   }
 

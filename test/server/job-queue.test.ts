@@ -190,6 +190,18 @@ describe('JobQueue', () => {
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).status).toBe('failed');
   });
 
+  test('a job the store cannot write is refused with a StoreError and never runs', async () => {
+    const errors: string[] = [];
+    queue = new JobQueue({ stateDir, concurrency: 1, onStoreError: (e) => errors.push(e.message) });
+    await queue.ready;
+    // The disk "breaks" after startup: the jobs directory is now a file.
+    fs.rmSync(path.join(stateDir, 'jobs'), { recursive: true });
+    fs.writeFileSync(path.join(stateDir, 'jobs'), '');
+    await expect(queue.add(TINY)).rejects.toMatchObject({ code: 'STORE_FAILED', message: expect.stringMatching(/could not be stored \(ENOTDIR\)/) });
+    expect(errors.length).toBeGreaterThan(0);
+    expect(queue.list().map((j) => j.status)).toEqual(['cancelled']);
+  });
+
   test('a state directory that cannot be used rejects ready and add with a StoreError naming it', async () => {
     const blocker = path.join(stateDir, 'a-file');
     fs.writeFileSync(blocker, 'not a directory');
