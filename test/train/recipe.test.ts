@@ -22,6 +22,18 @@ test("require('vugrad') loads neither lib/cli nor cli-progress nor commander", (
   expect(loaded.filter((f) => /cli-progress|commander|[\\/]lib[\\/]cli[\\/]/.test(f))).toEqual([]);
 });
 
+test('lib/train and lib/jobs import nothing from lib/cli (arrows point down only)', () => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const offenders: string[] = [];
+  for (const folder of ['train', 'jobs']) {
+    const dir = path.join(root, 'lib', folder);
+    for (const f of fs.readdirSync(dir).filter((n) => /\.[tj]s$/.test(n))) {
+      if (/from '\.\.\/cli[/']|require\('\.\.\/cli[/']/.test(fs.readFileSync(path.join(dir, f), 'utf8'))) offenders.push(`lib/${folder}/${f}`);
+    }
+  }
+  expect(offenders).toEqual([]);
+});
+
 test('the loss reduction of the metrics follows cross-entropy only', () => {
   expect(lossReduction(resolveConfig({ dataset: 'synth', reduction: 'sum' }))).toBe('sum');
   expect(lossReduction(resolveConfig({ dataset: 'synth', reduction: 'sum', loss: 'mse' }))).toBe('mean');
