@@ -173,7 +173,7 @@ async function checkpointSection(): Promise<void> {
           history: r.history,
           config,
           model: r.model.stateDict(),
-          optimizer: r.optimizer.stateDict(),
+          optimizer: r.optimizer.stateDictTyped(), // what lib/train/recipe.ts saves after each epoch
           random: { global: getRngState() },
         });
         times.push(Number(process.hrtime.bigint() - t0) / 1e9);
