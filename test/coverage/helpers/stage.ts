@@ -75,14 +75,19 @@ export function stagePackage(prefix: string): Stage {
     root = path.join(tmp, 'pkg');
     fs.mkdirSync(root);
     const tsc = require.resolve('typescript/bin/tsc', { paths: [repoRoot] });
-    check(
-      spawnSync(process.execPath, [tsc, '-p', path.join(repoRoot, 'tsconfig.build.json'), '--outDir', path.join(root, 'dist')], {
-        cwd: repoRoot,
-        encoding: 'utf8',
-        timeout: 240_000,
-      }),
-      'tsc (the build of dist/)',
-    );
+    try {
+      check(
+        spawnSync(process.execPath, [tsc, '-p', path.join(repoRoot, 'tsconfig.build.json'), '--outDir', path.join(root, 'dist')], {
+          cwd: repoRoot,
+          encoding: 'utf8',
+          timeout: 240_000,
+        }),
+        'tsc (the build of dist/)',
+      );
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true }); // afterAll has no stage to clean up
+      throw e;
+    }
     fs.cpSync(path.join(repoRoot, 'bin'), path.join(root, 'bin'), { recursive: true });
     fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'));
     for (const link of ['node_modules', 'build', 'prebuilds']) {
