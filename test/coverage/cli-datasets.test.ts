@@ -189,4 +189,17 @@ describe('CIFAR-10 from an image folder train/<class>/*.png', () => {
     const { test: t } = await loadCifar10({ dir: cifar, final: true, normalize: true, cache: false });
     expect(ev.accuracy).toBeCloseTo(accuracyOf(savedModel(out, { size: 3072, channels: 3, image: 32 }), t as Dataset), 2);
   });
+
+  test('without --final: a validation split held out of the training folder, reported after each epoch', async () => {
+    const r = ok(stage.vugrad(['train', '-D', 'cifar10', '--data', cifar, '-e', '1', '-b', '10']));
+    const epochs = epochLines(r.stdout);
+    expect(epochs).toHaveLength(1);
+    expect(epochs[0].split).toBe('val');
+    const { train: tr, val } = await loadCifar10({ dir: cifar, normalize: true, cache: false });
+    const n = (val as Dataset).y.length;
+    expect(n).toBeGreaterThan(0);
+    expect(tr.y.length + n).toBe(60); // the 6 x 10 training images, split in two
+    expect(Math.abs((epochs[0].accuracy / 100) * n - Math.round((epochs[0].accuracy / 100) * n))).toBeLessThan(1e-6);
+    expect(r.stdout).toMatch(/final val accuracy: \d+\.\d{2}%/);
+  });
 });
