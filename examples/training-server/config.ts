@@ -12,6 +12,7 @@
  * | SHUTDOWN_GRACE_SECONDS | 10 | on SIGTERM, how long running jobs may take to reach their next checkpoint |
  * | CONCURRENCY, MAX_QUEUED | cores-1, 16 | jobs at once, jobs waiting |
  * | KEEP_JOBS, KEEP_MODELS | 1000, 100 | finished jobs and models kept in the store |
+ * | REDIS_URL, LOCAL_WORKERS | (none), 0 | a shared Redis for jobs (BullMQ; docs/scaling.md); jobs trained in this process |
  * | MAX_PARAMS, MAX_EPOCH_SAMPLES, MAX_JOBS_PER_TOKEN, RATE_LIMIT_PER_MIN | see limits.ts | limits |
  *
  * @example
@@ -75,6 +76,10 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
         maxQueued: int(env, 'MAX_QUEUED', 0),
         keepJobs: int(env, 'KEEP_JOBS', 0),
         keepModels: int(env, 'KEEP_MODELS', 0),
+        // REDIS_URL: jobs, models and checkpoints in a shared Redis, trained by `vugrad worker` processes and
+        // LOCAL_WORKERS (default 0) jobs at once here (docs/scaling.md).
+        redisUrl: env.REDIS_URL?.trim() || undefined,
+        localWorkers: int(env, 'LOCAL_WORKERS', 0),
       },
     },
   };

@@ -30,6 +30,7 @@ import {
   LOSSES,
   MODELS,
   InputError,
+  createJobQueue,
   JobQueue,
   modelFromJob,
   OPTIMIZER_NAMES,
@@ -38,6 +39,8 @@ import {
   resolveTrainingSpec,
   SpecError,
   StoreError,
+  type BullJobQueueOptions,
+  type JobQueueApi,
   type JobQueueOptions,
   type JobSummary,
   type Module,
@@ -82,8 +85,9 @@ export const PredictRequest = z.strictObject({
 
 export interface ServerOptions {
   /** The queue to use; default a new one from `queue` options (its `stateDir` is where jobs are kept). */
-  jobQueue?: JobQueue;
-  queue?: JobQueueOptions;
+  jobQueue?: JobQueueApi;
+  /** Queue options; with `redisUrl`, jobs are shared through Redis (BullMQ) with other processes: see docs/scaling.md. */
+  queue?: JobQueueOptions & BullJobQueueOptions;
   /**
    * Where `data` paths in job requests are resolved (it must exist). Without it, requests naming `data` are
    * refused: a public server should not read paths its clients choose.
@@ -106,7 +110,7 @@ export interface ServerOptions {
 
 export interface TrainingServer {
   server: http.Server;
-  queue: JobQueue;
+  queue: JobQueueApi;
   /**
    * Starts listening; resolves with the base URL (port 0 picks a free port). Refuses (rejects) a
    * non-loopback host when no tokens are configured.
@@ -210,7 +214,7 @@ const LOCAL: Principal = { name: 'local', admin: true };
  * const url = await app.listen(0, '127.0.0.1');
  */
 export function createServer(options: ServerOptions = {}): TrainingServer {
-  const queue = options.jobQueue ?? new JobQueue(options.queue);
+  const queue = options.jobQueue ?? createJobQueue(options.queue);
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const heartbeatMs = (options.heartbeatSeconds ?? 15) * 1000;
   const tokens = options.tokens ?? TokenTable.empty();
@@ -359,11 +363,11 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
   async function health(res: http.ServerResponse): Promise<void> {
     const info = backendInfo();
     sendJson(res, 200, {
-      ok: !stopping,
+      ok: !stopping && !queue.unavailable?.(),
       backend: info.backend,
       blasThreads: info.threads,
       queue: queue.stats(),
-      store: { kind: queue.store.kind, bytes: await queue.store.sizeOnDisk(), jobs: queue.list().length, damaged: queue.damaged().length },
+      store: { kind: queue.store.kind, unavailable: queue.unavailable?.(), bytes: await queue.store.sizeOnDisk(), jobs: queue.list().length, damaged: queue.damaged().length },
       auth: tokens.size > 0 ? 'bearer' : 'none (loopback only)',
     });
   }
@@ -383,6 +387,9 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
     if (await serveStatic(req, res, parts)) return;
     if (stopping) throw new HttpError(503, 'the server is shutting down; try again in a moment', { code: 'SHUTTING_DOWN' });
     const who = authenticate(req);
+    // A shared store (Redis) that cannot be reached: say so, instead of answering from a stale view.
+    const down = queue.unavailable?.();
+    if (down) throw new HttpError(503, down, { code: 'STORE_UNAVAILABLE', retryAfterSeconds: 5 });
     try {
       rate.take(who.name);
     } catch (e) {
@@ -443,6 +450,8 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
 
   const server = http.createServer((req, res) => {
     route(req, res).catch((e: unknown) => {
+      // The shared store (Redis) went away during the request: a 503 that says so, not a 500.
+      if ((e as { code?: unknown } | null)?.code === 'STORE_UNAVAILABLE') e = new HttpError(503, (e as Error).message, { code: 'STORE_UNAVAILABLE', retryAfterSeconds: 5 });
       if (e instanceof HttpError) {
         const headers: http.OutgoingHttpHeaders = {};
         if (e.status === 429 || e.status === 503) headers['retry-after'] = String(e.extra.retryAfterSeconds ?? 30);

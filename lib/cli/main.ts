@@ -27,6 +27,7 @@ import { trainCommand, type TrainCommandFlags } from './train-command';
 import { resolveThreads } from './threads';
 import { registerExport } from './export';
 import { registerPredict } from './predict';
+import { registerWorker } from './worker';
 import { writeFileAtomic } from '../train/atomic-file';
 import { prepareOutputDir } from '../train/output-dir';
 import { OPTIMIZER_NAMES } from '../optim';
@@ -145,6 +146,7 @@ export function buildProgram(): Command {
     });
   registerExport(program);
   registerPredict(program);
+  registerWorker(program);
   return program;
 }
 

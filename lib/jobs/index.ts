@@ -12,3 +12,7 @@ export { modelFromJob, predictRows, type Predictions } from './predict';
 export { FileJobStore, writeFileAtomic } from './file-store';
 export { StoreError, type DamagedJob, type JobRecord, type JobStore, type StoredJobs } from './store';
 export type { BatchProgress, JobInfo } from './protocol';
+// Scale-out on Redis (issue 15): bullmq and ioredis load only when a BullJobQueue or worker is made.
+export { BullJobQueue, createJobQueue, RemoteTrainingJob, type BullJobQueueOptions, type JobQueueApi } from './bullmq-queue';
+export { BullTrainingWorker, type BullTrainingWorkerOptions } from './bullmq-worker';
+export { RedisJobStore, StoreUnavailableError, type RedisJobStoreOptions } from './redis-store';
