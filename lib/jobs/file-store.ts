@@ -47,8 +47,11 @@ async function fsyncDir(dir: string): Promise<void> {
 /**
  * Writes `data` to `file` atomically and durably: temporary file in the same directory, fsync, rename over
  * the target, fsync of the directory. A reader sees the old file or the new one, never part of one.
+ *
+ * NOTE: the asynchronous twin of lib/train/atomic-file's `writeFileAtomic`: the store runs on a server's event
+ * loop, which must not wait on fsync (the worker threads' checkpoints use the synchronous one).
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const handle = await fsp.open(tmp, 'w', 0o600);
   try {

@@ -9,7 +9,7 @@ export { trainInWorker, type TrainInWorkerOptions, type TrainingResult } from '.
 export { resolveTrainingSpec, type TrainingSpec } from './spec';
 export { SpecError, QueueFullError, TrainingError, InputError } from './errors';
 export { modelFromJob, predictRows, type Predictions } from './predict';
-export { FileJobStore, writeFileAtomic } from './file-store';
+export { FileJobStore } from './file-store';
 export { StoreError, type DamagedJob, type JobRecord, type JobStore, type StoredJobs } from './store';
 export type { BatchProgress, JobInfo } from './protocol';
 // Scale-out on Redis (issue 15): bullmq and ioredis load only when a BullJobQueue or worker is made.
