@@ -56,6 +56,8 @@ export function basePlan(spec: CallSpec, C: FloatCtor, seed: number, specialRate
       for (let i = 0; i < arr.length; i++) {
         let x = r() < specialRate ? SPECIAL[Math.floor(r() * SPECIAL.length)] : (r() * 2 - 1) * 3;
         if (a.role === 'positive') x = Math.abs(x);
+        else if (a.role === 'atLeastHalf') x = Math.abs(x) + 0.5;
+        else if (a.role === 'small') x /= 10;
         arr[i] = x;
       }
       plan.bufs.push({ kind: 'plain', bytes: new Uint8Array(arr.buffer), detach: false });

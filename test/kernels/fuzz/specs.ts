@@ -21,9 +21,16 @@ export interface Dims {
 
 /** One argument: an array to be made from `values` (with its kind), or a plain value. */
 export type ArgSpec =
-  | { name: string; kind: 'float'; length: number; role?: 'positive' }
+  | { name: string; kind: 'float'; length: number; role?: Role }
   | { name: string; kind: 'int'; length: number; bound: number }
   | { name: string; kind: 'value'; value: unknown };
+
+/**
+ * How values are shaped: 'positive' (|x|, a second moment), 'atLeastHalf' (|x| + 0.5) and 'small' (x / 10),
+ * so that centered RMSprop's `sq - gAvg^2` is well away from 0, as an optimizer's real state is: random state
+ * there cancels, and float32 and double disagree by far more than rounding.
+ */
+export type Role = 'positive' | 'atLeastHalf' | 'small';
 
 export interface CallSpec {
   kernel: KernelName;
@@ -35,7 +42,7 @@ const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min'];
 /** Scalars: ordinary values, zero, and the special ones. */
 export const SCALARS = [1, 0.5, -2, 0.1, 0, 0.9, 1e-8, -0, NaN, Infinity, -Infinity];
 
-function f(name: string, length: number, role?: 'positive'): ArgSpec {
+function f(name: string, length: number, role?: Role): ArgSpec {
   return { name, kind: 'float', length, role };
 }
 function int(name: string, length: number, bound: number): ArgSpec {
@@ -83,8 +90,9 @@ export function specFor(kernel: KernelName, d: Dims): CallSpec {
         ];
       case 'rmsprop':
         return [
-          f('param', n), f('grad', n), f('sq', n, 'positive'), d.flags[0] ? f('gAvg', n) : v('gAvg', null),
-          d.flags[1] ? f('buf', n) : v('buf', null), v('lr', rate(0)), v('alpha', rate(1)), v('eps', 1e-8), v('momentum', rate(2)),
+          f('param', n), f('grad', n), f('sq', n, 'atLeastHalf'), d.flags[0] ? f('gAvg', n, 'small') : v('gAvg', null),
+          // alpha = 0 would make the centered sq - gAvg^2 exactly g^2 - g^2: rounding noise under a square root.
+          d.flags[1] ? f('buf', n) : v('buf', null), v('lr', rate(0)), v('alpha', p(1, [0.1, 0.5, 0.9, 0.99, 1]) as number), v('eps', 1e-8), v('momentum', rate(2)),
         ];
       case 'adagrad':
         return [f('param', n), f('grad', n), f('sum', n, 'positive'), v('clr', rate(0)), v('eps', 1e-10)];
