@@ -391,7 +391,8 @@ export function createServer(options: ServerOptions = {}): TrainingServer {
     const down = queue.unavailable?.();
     if (down) throw new HttpError(503, down, { code: 'STORE_UNAVAILABLE', retryAfterSeconds: 5 });
     try {
-      rate.take(who.name);
+      // Per token; an open loopback server (no tokens) has one local user, who is not limited.
+      if (tokens.size > 0) rate.take(who.name);
     } catch (e) {
       const le = e as LimitError;
       throw new HttpError(429, le.message, { code: 'LIMIT', limit: le.limit, value: le.value, retryAfterSeconds: rate.retryAfter(who.name) });
