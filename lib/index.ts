@@ -21,6 +21,12 @@ export {
   Sequential,
   MLP,
   LeNet,
+  BatchNorm1d,
+  BatchNorm2d,
+  AvgPool2d,
+  AdaptiveAvgPool2d,
+  BasicBlock,
+  ResNet,
   initializer,
   lossByName,
   crossEntropyLoss,
@@ -29,6 +35,6 @@ export {
   mseLoss,
   oneHot,
 } from './nn';
-export type { InitName, MLPOptions, LeNetOptions, LossName } from './nn';
+export type { InitName, MLPOptions, LeNetOptions, LossName, ResNetOptions, BatchNormOptions } from './nn';
 export * from './io';
 export * from './jobs';

@@ -98,6 +98,24 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * Non-parameter state of this module itself (BatchNorm's `running_mean`, `running_var`,
+   * `num_batches_tracked`): `[name, array]` pairs the module updates in place. They are in `stateDict` but get
+   * no gradient and are not given to optimizers (PyTorch's buffers). Default: none.
+   */
+  protected ownBuffers(): [string, NDArray][] {
+    return [];
+  }
+
+  /** Every buffer with its dotted name (`bn1.running_mean`), in definition order. */
+  namedBuffers(): [string, NDArray][] {
+    const out: [string, NDArray][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, b] of m.ownBuffers()) out.push([prefix ? `${prefix}.${name}` : name, b]);
+    }
+    return out;
+  }
+
   /** Every parameter, each once (what an optimizer is given). */
   parameters(): TensorNode[] {
     return this.namedParameters().map(([, p]) => p);
@@ -119,10 +137,11 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** A copy of every parameter's value, by name (PyTorch's `state_dict`). */
+  /** A copy of every parameter's value and every buffer, by name (PyTorch's `state_dict`). */
   stateDict(): Record<string, NDArray> {
     const out: Record<string, NDArray> = {};
     for (const [name, p] of this.namedParameters()) out[name] = p.value.copy();
+    for (const [name, b] of this.namedBuffers()) out[name] = b.copy();
     return out;
   }
 
@@ -133,7 +152,11 @@ export abstract class Module {
    * when any check fails. The error names the tensor.
    */
   loadStateDict(state: Record<string, NDArray>): void {
-    const params = this.namedParameters();
+    // Parameters and buffers alike: name -> the array to fill.
+    const params: [string, { value: NDArray }][] = [
+      ...this.namedParameters(),
+      ...this.namedBuffers().map(([name, b]): [string, { value: NDArray }] => [name, { value: b }]),
+    ];
     const own = new Set(params.map(([name]) => name));
     const missing = params.filter(([name]) => !(name in state)).map(([name]) => name);
     const unexpected = Object.keys(state).filter((name) => !own.has(name));

@@ -11,4 +11,6 @@ export { celoss, crossEntropy, logceloss, logsoftmax, relu, sigmoid, softmax } f
 export { rdiv, tensor } from './tensor-methods';
 export { Conv2dFunction, MaxPool2dFunction, conv2d, convOutputSize, maxPool2d, type Conv2dOptions } from './conv';
 export { LinearFunction, linear } from './linear';
+export { BatchNormFunction, batchNorm, type BatchNormOptions as BatchNormFunctionOptions } from './batchnorm';
+export { AvgPool2dFunction, GlobalAvgPool2dFunction, adaptiveAvgPool2d, avgPool2d, type AvgPool2dOptions } from './pooling-avg';
 export { MSELoss, MultiMarginLoss, NLLLoss } from './losses';
