@@ -47,6 +47,8 @@ let aliceJob: string;
 async function screenshot(name: string): Promise<void> {
   if (!UPDATE_SCREENSHOTS) return;
   fs.mkdirSync(IMAGES, { recursive: true });
+  await page.evaluate(() => document.getElementById('toast')?.classList.remove('show'));
+  await page.waitForFunction(() => getComputedStyle(document.getElementById('toast')).opacity === '0');
   await page.screenshot({ path: path.join(IMAGES, name) as `${string}.png` });
 }
 
@@ -247,6 +249,22 @@ maybe('training dashboard in chromium', () => {
     expect((await waitForStatus(base, long.json.id, ['cancelled'], ALICE)).status).toBe('cancelled');
   });
 
+  test('a server restart mid-job: the page says so, reconnects by itself and follows the resumed job to its end', async () => {
+    const job = await request(base, 'POST', '/jobs', { token: ALICE, body: { dataset: 'synth', epochs: 20, limit: 30_000, hidden: [32] } });
+    expect(job.status).toBe(201);
+    await page.goto(`${base}/#/jobs/${job.json.id}`);
+    await page.waitForFunction(() => document.querySelectorAll('#epoch-log tbody tr').length >= 2, WAIT);
+    const port = new URL(base).port;
+    expect(await stopServer(server, 'SIGTERM')).toBe(0);
+    await page.waitForFunction(() => /restarting|reconnecting/i.test(document.querySelector('#live')?.textContent ?? ''), WAIT);
+    server = await startServer({ STATE_DIR: path.join(dir, 'state'), CONCURRENCY: '1', API_TOKENS: `${ALICE}:alice,${BOB}:bob`, PORT: port });
+    expect(server.url).toBe(base);
+    await page.waitForSelector('main[data-job-status=succeeded]', { timeout: 60_000 });
+    const epochs = await page.$$eval('#epoch-log tbody tr td:first-child', (tds) => tds.map((td) => Number((td as HTMLElement).innerText)));
+    expect(epochs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(await textOf(page, '#settings')).toMatch(/resumed\s+1 time/);
+  }, 90_000);
+
   test('keyboard only: fill in and submit the form, then open a job from the table', async () => {
     await openJobs();
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
@@ -282,7 +300,7 @@ maybe('training dashboard in chromium', () => {
 
   test('the jobs table lists status, dataset, model, owner, progress, accuracy and duration', async () => {
     await openJobs();
-    await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 3, WAIT);
+    await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 4, WAIT);
     const row = await page.$eval(`tr[data-id="${aliceJob}"]`, (tr) =>
       Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [(td as HTMLElement).dataset.label, (td as HTMLElement).innerText.trim()])),
     );
@@ -290,7 +308,7 @@ maybe('training dashboard in chromium', () => {
     expect(row.Accuracy).toMatch(/^\d+\.\d%/);
     expect(row.Duration).toMatch(/\d s$/);
     const statuses = await page.$$eval('#jobs tbody tr .col-status', (tds) => tds.map((td) => (td as HTMLElement).innerText.trim()).sort());
-    expect(statuses).toEqual(['cancelled', 'succeeded', 'succeeded']);
+    expect(statuses).toEqual(['cancelled', 'succeeded', 'succeeded', 'succeeded']);
     expect((await horizontalOverflow()).scroll).toBeLessThanOrEqual(1280);
     await screenshot('dashboard-jobs.png');
   });

@@ -183,7 +183,8 @@ function jobRow(job) {
 function fillRow(tr, job) {
   const cell = (key) => tr.querySelector(`.col-${key}`);
   const id = cell('id');
-  if (!id.firstChild) id.append(h('a', { href: `#/jobs/${encodeURIComponent(job.id)}`, 'aria-label': `Job ${job.id}` }, job.id));
+  // The id's first 8 characters are enough to tell jobs apart on screen; the link's name is the whole id.
+  if (!id.firstChild) id.append(h('a', { href: `#/jobs/${encodeURIComponent(job.id)}`, 'aria-label': `Job ${job.id}`, title: job.id }, job.id.slice(0, 8)));
   const status = cell('status');
   if (status.textContent !== job.status) status.replaceChildren(statusBadge(job.status));
   cell('dataset').textContent = job.config?.dataset ?? '';
@@ -191,11 +192,11 @@ function fillRow(tr, job) {
   cell('owner').textContent = job.owner ?? '';
   const p = progressOf(job);
   const prog = cell('progress');
-  if (!prog.firstChild) prog.append(h('progress', { max: 1, 'aria-label': `Progress of ${job.id}` }), h('span', { class: 'progress-text' }));
+  if (!prog.firstChild) prog.append(h('span', { class: 'progress-cell' }, h('progress', { max: 1, 'aria-label': `Progress of ${job.id}` }), h('span', { class: 'progress-text' })));
   prog.querySelector('progress').value = p.value;
   prog.querySelector('.progress-text').textContent = p.text;
-  cell('accuracy').textContent = lastAccuracy(job);
-  cell('duration').textContent = duration(job);
+  cell('accuracy').textContent = lastAccuracy(job) || '\u2013';
+  cell('duration').textContent = duration(job) || '\u2013';
 }
 
 function renderJobs() {
@@ -585,15 +586,17 @@ function renderJob(id) {
 
   async function follow(attempt = 0) {
     let ended = false;
+    let received = false;
     try {
       await followEvents(id, (name, data) => {
+        received = true;
         if (name === 'done') ended = true;
         onEvent(name, data);
       }, controller.signal);
     } catch (err) {
       if (!alive) return;
-      if (err instanceof ApiError) {
-        if (err.status === 401) return;
+      if (err instanceof ApiError && err.status === 401) return; // signed out already
+      if (err instanceof ApiError && err.status === 404) {
         main.dataset.jobStatus = 'missing';
         show(
           h('p', { class: 'back' }, h('a', { href: '#/' }, '\u2190 All jobs')),
@@ -602,11 +605,14 @@ function renderJob(id) {
         focusHeading();
         return;
       }
+      // Anything else (the server restarting: 503 or no answer; a rate limit: 429) is retried below.
+      if (alive) liveText.textContent = `Connection lost (${err.message}); reconnecting\u2026`;
     }
     if (!alive || ended) return;
     // The connection broke or the server restarted: try again, more slowly each time (at most every 10 s).
+    // A stream that delivered events starts the count again.
     const wait = Math.min(10000, 500 * 2 ** attempt);
-    retryTimer = setTimeout(() => follow(attempt + 1), wait);
+    retryTimer = setTimeout(() => follow(received ? 0 : attempt + 1), wait);
   }
   follow();
   tick = setInterval(() => job && job.status === 'running' && drawStatus(), 1000);
