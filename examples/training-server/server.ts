@@ -14,6 +14,7 @@
  *   GET    /jobs/:id/model       the trained model (safetensors)
  *   POST   /jobs/:id/predict     {inputs: number[][]} -> {classes, probabilities}
  *   GET    /health               backend, queue and store state (no token needed)
+ *   GET    /                     the dashboard, a web app over this API (static.ts; docs/dashboard.md)
  *
  * Run it: `npm run example:server` (configuration from the environment: see README.md next to this file and
  * docs/server.md). In your own project, import from 'vugrad' instead of '../../lib'.
