@@ -22,6 +22,7 @@ describe('malloc tuning for per-batch activations', () => {
   // rounds; page faults per round, after five warm-up rounds.
   const ROUNDS = `
 const k = require('./lib/kernels');
+k.backendInfo(); // the addon (and its malloc setting) loads on first need: make that now, before the rounds
 const faults = () => process.resourceUsage().minorPageFault;
 const round = () => { for (let j = 0; j < 4; j++) new Float32Array(Buffer.allocUnsafeSlow(1600 * 1024).buffer).fill(1); };
 for (let i = 0; i < 5; i++) { round(); global.gc(); }
