@@ -65,7 +65,7 @@ function choices(): string {
  * The real path of `relative` inside `root`, or undefined when it would leave `root` (by `..`, an absolute
  * path or a symbolic link pointing out) or is not a regular file.
  */
-async function confined(root: string, relative: string): Promise<string | undefined> {
+export async function confined(root: string, relative: string): Promise<string | undefined> {
   if (relative.includes('\0')) return undefined;
   let realRoot: string;
   try {
