@@ -1,4 +1,4 @@
-export { AllocationError, DTYPES, NDArray, allocate, checkDType, dtypeOf, formatBytes, sameShape, shapeSize, shapeString } from './ndarray';
+export { AllocationError, DTYPES, NDArray, allocate, checkAllocation, checkDType, dtypeOf, formatBytes, sameShape, shapeSize, shapeString } from './ndarray';
 export type { DType, FloatArray, NestedArray } from './ndarray';
 export { Random, globalRandom, manualSeed, getRngState, setRngState, type RandomState } from './random';
 export { TensorNode, topologicalOrder, type TensorNodeOptions } from './tensor-node';

@@ -9,6 +9,7 @@
  * const b = NDArray.from([1, 2, 3], 'float64');  // float64, shape [3]
  * a.get(1, 0); // 3
  */
+import { constants as bufferConstants } from 'node:buffer';
 import * as os from 'node:os';
 
 export type DType = 'float32' | 'float64';
@@ -90,19 +91,59 @@ export class AllocationError extends RangeError {
 const CHECK_MEMORY_ABOVE = 1 << 30;
 const ADVICE = 'choose smaller sizes (fewer or narrower layers, a smaller batch)';
 
+/** The machine's memory (or the container's limit, when lower) and what is available now, in bytes. */
+function memory(): { total: number; available: number } {
+  let total = os.totalmem();
+  // os.constrainedMemory (Node >= 19.6; not in @types/node 20): the cgroup's limit, 0 or huge when there is none.
+  const limit = (os as { constrainedMemory?: () => number }).constrainedMemory?.() ?? 0;
+  if (limit > 0 && limit < total) total = limit;
+  return { total, available: Math.min(os.freemem(), total) };
+}
+
 /**
- * Checks that `size` values of `dtype` can be allocated: a non-negative integer count, and not more than the
- * machine's memory (such an array would fail, or be killed by the system while it is filled). Returns bytes.
+ * Checks that `size` values of `dtype` can be allocated: a non-negative integer count, not more than the
+ * machine's memory, and not more than is available now. NOTE: the system hands out large arrays lazily, so an
+ * array larger than the free memory is "allocated" and the process is then killed while the array is filled:
+ * refusing it here turns that crash into an error. Returns the bytes.
  */
 function checkSize(dtype: DType, size: number, shape: readonly number[] | undefined, what: string): number {
   if (!Number.isInteger(size) || size < 0) {
     throw new RangeError(`${what}: invalid size ${size}${shape ? ` for shape ${shapeString(shape)}` : ''} (a count of values)`);
   }
   const bytes = size * BYTES_PER_VALUE[dtype];
-  if (bytes > CHECK_MEMORY_ABOVE && bytes > os.totalmem()) {
-    throw new AllocationError(what, dtype, size, shape, `more than this machine's ${formatBytes(os.totalmem())} of memory; ${ADVICE}`);
+  if (bytes > CHECK_MEMORY_ABOVE) {
+    const { total, available } = memory();
+    if (bytes > total) {
+      throw new AllocationError(what, dtype, size, shape, `more than this machine's ${formatBytes(total)} of memory; ${ADVICE}`);
+    }
+    if (bytes > available) {
+      throw new AllocationError(
+        what,
+        dtype,
+        size,
+        shape,
+        `more than the ${formatBytes(available)} of memory available now (of ${formatBytes(total)}); ${ADVICE}`,
+      );
+    }
   }
   return bytes;
+}
+
+/**
+ * Throws the `AllocationError` that allocating `size` values of `dtype` would throw, without allocating: for
+ * code that is about to build many arrays (a model's layers) and should fail before spending time on the
+ * first ones. Checks the dtype, the count, the largest typed array the engine makes, and the machine's memory.
+ *
+ * @example
+ * checkAllocation('float32', 1e10, [100000, 100000], 'MLP'); // AllocationError: MLP: [100000,100000] float32 needs 40 GB, ...
+ */
+export function checkAllocation(dtype: DType, size: number, shape?: readonly number[], what = 'allocate'): void {
+  checkDType(dtype, what);
+  checkSize(dtype, size, shape, what);
+  // buffer.constants.MAX_LENGTH is the engine's largest typed-array length (in elements).
+  if (size > bufferConstants.MAX_LENGTH) {
+    throw new AllocationError(what, dtype, size, shape, `more values than a JavaScript typed array holds (${bufferConstants.MAX_LENGTH}); ${ADVICE}`);
+  }
 }
 
 function allocationFailed(e: unknown, dtype: DType, size: number, shape: readonly number[] | undefined, what: string): never {
@@ -137,7 +178,9 @@ export function allocate(dtype: DType, size: number, shape?: readonly number[], 
 export function allocateUninitialized(dtype: DType, size: number, shape?: readonly number[], what = 'allocate'): FloatArray {
   checkDType(dtype, what);
   const bytes = checkSize(dtype, size, shape, what);
-  if (bytes < 4096) return allocate(dtype, size, shape, what);
+  // NOTE: a Buffer holds at most buffer.constants.MAX_LENGTH bytes, a typed array that many values: above
+  // it, take a zeroed array rather than fail.
+  if (bytes < 4096 || bytes > bufferConstants.MAX_LENGTH) return allocate(dtype, size, shape, what);
   let buf: ArrayBuffer;
   try {
     buf = Buffer.allocUnsafeSlow(bytes).buffer;

@@ -6,7 +6,8 @@
  * const lenet = new LeNet();                   // 3x32x32 images, 10 classes
  * const loss = crossEntropyLoss(lenet.call(images), labels);
  */
-import type { DType } from '../core/ndarray';
+import { AllocationError, checkAllocation, formatBytes, shapeString, type DType } from '../core/ndarray';
+import * as os from 'node:os';
 import type { Random } from '../core/random';
 import type { TensorNode } from '../core/tensor-node';
 import { convOutputSize } from '../ops/conv';
@@ -28,6 +29,37 @@ export interface MLPOptions {
   init?: InitName | Initializer;
   dtype?: DType;
   random?: Random;
+}
+
+/**
+ * Fails before any layer is built when a weight cannot be allocated, or all of them together would not fit in
+ * the machine's memory. NOTE: initialising a layer draws one random number per weight (784 x 100000: tens
+ * of seconds), so `--hidden 100000,100000` would otherwise spend that long before failing on the next layer.
+ */
+function checkParameterMemory(sizes: readonly number[], dtype: DType): void {
+  let total = 0;
+  const parts: string[] = [];
+  for (let i = 1; i < sizes.length; i++) {
+    const shape = [sizes[i], sizes[i - 1]];
+    const what = `Linear(${sizes[i - 1]} -> ${sizes[i]}).weight`;
+    try {
+      checkAllocation(dtype, sizes[i] * sizes[i - 1], shape, what);
+    } catch (e) {
+      throw e instanceof AllocationError ? e.named(`MLP layers.${i - 1} = ${what}`) : e;
+    }
+    const bytes = (sizes[i] * sizes[i - 1] + sizes[i]) * (dtype === 'float64' ? 8 : 4);
+    total += bytes;
+    parts.push(`${shapeString(shape)} ${formatBytes(bytes)}`);
+  }
+  if (total > os.totalmem()) {
+    throw new AllocationError(
+      `MLP ${sizes.join('-')}`,
+      dtype,
+      total / (dtype === 'float64' ? 8 : 4),
+      undefined,
+      `more than this machine's ${formatBytes(os.totalmem())} of memory (layers: ${parts.join(', ')}); choose fewer or narrower layers`,
+    );
+  }
 }
 
 function activate(x: TensorNode, activation: Activation): TensorNode {
@@ -56,6 +88,7 @@ export class MLP extends Module {
     for (const s of sizes) {
       if (!Number.isInteger(s) || s < 1) throw new RangeError(`MLP: layer sizes must be positive integers, got [${sizes.join(', ')}]`);
     }
+    checkParameterMemory(sizes, options.dtype ?? 'float32');
     const layerOptions = { init: options.init, dtype: options.dtype, random: options.random };
     this.layers = sizes.slice(1).map((out, i) => new Linear(sizes[i], out, layerOptions));
   }

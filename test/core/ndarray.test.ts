@@ -113,3 +113,16 @@ test('a shape that is not an array of sizes', () => {
   expect(() => new NDArray(new Float32Array(2), '2' as unknown as number[])).toThrow(/NDArray: shape must be an array/);
   expect(() => NDArray.zeros([2, -1])).toThrow(/invalid shape \[2,-1\]/);
 });
+
+test('more than the memory available now is refused (the system would kill the process while filling it)', () => {
+  // The module object itself (an `import * as` namespace cannot be spied on); ndarray.ts reads through to it.
+  const spy = jest.spyOn(require('node:os') as typeof os, 'freemem').mockReturnValue(2e9);
+  try {
+    expect(() => allocate('float32', 7.5e8, [750000000])).toThrow(
+      /^allocate: \[750000000\] float32 needs 3 GB, more than the 2 GB of memory available now \(of .*\)/,
+    );
+    expect(() => allocateUninitialized('float64', 3e8, [300000000], 'op output')).toThrow(/^op output: \[300000000\] float64 needs 2.4 GB, more than the 2 GB/);
+  } finally {
+    spy.mockRestore();
+  }
+});

@@ -2,6 +2,7 @@
  * Layers with sizes no machine can hold fail naming the layer, the parameter, its shape, dtype and the memory
  * it needs (not `Invalid typed array length`); sizes that are not positive integers fail naming the layer.
  */
+import * as os from 'os';
 import { AllocationError } from '../../lib/core/ndarray';
 import { Conv2d, Linear, MaxPool2d } from '../../lib/nn/layers';
 import { MLP } from '../../lib/nn/models';
@@ -26,9 +27,19 @@ describe('parameters too large to allocate', () => {
     }
   });
 
-  test('an MLP with --hidden 100000,100000 names the layer that does not fit', () => {
-    expect(() => new MLP({ inputSize: 2, hiddenSizes: [100000, 100000], outputSize: 10 })).toThrow(
-      /Linear\(100000 -> 100000\)\.weight \[100000,100000\] float32 needs 40 GB/,
+  test('an MLP with --hidden 100000,100000 names the layer that does not fit, before building any layer', () => {
+    const start = Date.now();
+    // 784 -> 100000 alone takes tens of seconds to initialise: the check comes before it.
+    expect(() => new MLP({ inputSize: 784, hiddenSizes: [100000, 100000], outputSize: 10 })).toThrow(
+      /^MLP layers\.1 = Linear\(100000 -> 100000\)\.weight \[100000,100000\] float32 needs 40 GB, /,
+    );
+    expect(Date.now() - start).toBeLessThan(2000);
+  });
+
+  test('layers that each fit but together exceed the machine are refused before any is built', () => {
+    const n = Math.floor(Math.sqrt((os.totalmem() * 0.5) / 4)); // each hidden layer about half the memory
+    expect(() => new MLP({ inputSize: 2, hiddenSizes: [n, n, n], outputSize: 2 })).toThrow(
+      new RegExp(`^MLP 2-${n}-${n}-${n}-2: .* float32 needs .*, more than this machine's .* of memory \\(layers: \\[${n},2\\] `),
     );
   });
 
