@@ -64,6 +64,8 @@ export function renderJob(id) {
   });
 
   let job;
+  /** Why the page is not live just now (the server restarting, the connection lost); '' while it is. */
+  let connectionNote = '';
   const batches = [];
   const controller = new AbortController();
   let alive = true;
@@ -122,7 +124,7 @@ export function renderJob(id) {
     }
     const d = duration(job);
     if (d) bits.push(d);
-    liveText.textContent = bits.join(' \u00b7 ');
+    liveText.textContent = connectionNote || bits.join(' \u00b7 ');
     errorBox.hidden = !job.error;
     errorBox.textContent = job.error ?? '';
     main.dataset.jobStatus = job.status;
@@ -138,6 +140,7 @@ export function renderJob(id) {
   function onEvent(name, data) {
     if (!alive) return;
     if (name === 'status') {
+      connectionNote = ''; // (re)connected: the stream starts with the job's stored state
       job = data;
       drawAll();
     } else if (name === 'start') {
@@ -170,7 +173,8 @@ export function renderJob(id) {
         drawAll();
       }, () => undefined);
     } else if (name === 'interrupted') {
-      liveText.textContent = 'The server is restarting; the job resumes from its last checkpoint. Reconnecting\u2026';
+      connectionNote = 'The server is restarting; the job resumes from its last checkpoint. Reconnecting\u2026';
+      drawStatus();
     }
   }
 
@@ -196,7 +200,11 @@ export function renderJob(id) {
         return;
       }
       // Anything else (the server restarting: 503 or no answer; a rate limit: 429) is retried below.
-      if (alive) liveText.textContent = `Connection lost (${err.message}); reconnecting\u2026`;
+      if (alive && !connectionNote) {
+        connectionNote = `Connection lost (${err.message}); reconnecting\u2026`;
+        if (job) drawStatus();
+        else liveText.textContent = connectionNote;
+      }
     }
     if (!alive || ended) return;
     // The connection broke or the server restarted: try again, more slowly each time (at most every 10 s).
