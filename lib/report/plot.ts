@@ -43,6 +43,20 @@ function ticks(lo: number, hi: number): number[] {
   return out;
 }
 
+/**
+ * Smallest and largest coordinate `k` of the points. NOTE: a loop, not `Math.min(...values)`: spreading more
+ * than about 100,000 arguments overflows the call stack (a per-batch loss curve of a long run has that many).
+ */
+function extent(points: readonly [number, number][], k: 0 | 1): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const p of points) {
+    if (p[k] < lo) lo = p[k];
+    if (p[k] > hi) hi = p[k];
+  }
+  return [lo, hi];
+}
+
 function fmt(v: number): string {
   return Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(3)));
 }
@@ -55,8 +69,8 @@ export function lineChart(options: ChartOptions, offset: [number, number] = [0, 
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
   const all = options.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  let [x0, x1] = all.length ? [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))] : [0, 1];
-  let [y0, y1] = all.length ? [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))] : [0, 1];
+  let [x0, x1] = all.length ? extent(all, 0) : [0, 1];
+  let [y0, y1] = all.length ? extent(all, 1) : [0, 1];
   if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
   if (y1 === y0) [y0, y1] = [y0 - Math.abs(y0 || 1) * 0.1, y1 + Math.abs(y1 || 1) * 0.1];
   const pad = (y1 - y0) * 0.05;
