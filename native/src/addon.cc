@@ -141,6 +141,21 @@ class CheckedIndices {
   const int32_t* data_ = nullptr;
 };
 
+size_t elementSize(const FloatArg& a) { return a.dtype == DType::F32 ? sizeof(float) : sizeof(double); }
+
+// The written array `w` shares no memory with `o` (names.ts, KERNEL_ALIASING: the TypeScript checks refuse it
+// on both backends; this is for callers of the raw addon). BLAS clears C before reading A and B when beta = 0,
+// so a C that is A or B gave zeros.
+void apart(const Info& info, const char* kernel, const char* wName, const FloatArg& w, const char* oName,
+           const FloatArg& o) {
+  if (w.length == 0 || o.length == 0) return;
+  const auto w0 = reinterpret_cast<uintptr_t>(w.data), o0 = reinterpret_cast<uintptr_t>(o.data);
+  const uintptr_t w1 = w0 + w.length * elementSize(w), o1 = o0 + o.length * elementSize(o);
+  if (w0 < o1 && o0 < w1)
+    fail(info, kernel, std::string("'") + wName + "' shares memory with '" + oName + "'; '" + wName +
+                           "' is written, so it must be a separate array");
+}
+
 template <typename T>
 T* ptr(const FloatArg& a) {
   return static_cast<T*>(a.data);
@@ -226,6 +241,8 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     expectLength(info, K, "a", a.length, product(info, K, {m, k}));
     expectLength(info, K, "b", b.length, product(info, K, {k, n}));
     expectLength(info, K, "c", c.length, product(info, K, {m, n}));
+    apart(info, K, "c", c, "a", a);
+    apart(info, K, "c", c, "b", b);
     byDType(a.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
       vg::gemm<T>(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), static_cast<T>(alpha),

@@ -134,6 +134,19 @@ describe('aliasing (KERNEL_ALIASING in names.ts), on every table of this process
     }
   });
 
+  (raw ? test : test.skip)('the raw addon refuses a gemm whose c shares memory with a or b too (no validate() in front)', () => {
+    const b = raw as NonNullable<typeof raw>;
+    const a = new Float32Array(64).fill(1);
+    expect(() => b.gemm(false, false, 8, 8, 8, 1, a, a, 0, a)).toThrow(/^vugrad native gemm: 'c' shares memory with 'a'/);
+    const buf = new Float64Array(100);
+    expect(() => b.gemm(false, false, 8, 8, 8, 1, buf.subarray(0, 64), new Float64Array(64), 0, buf.subarray(36))).toThrow(
+      /^vugrad native gemm: 'c' shares memory with 'a'/,
+    );
+    const c = new Float32Array(64);
+    b.gemm(false, false, 8, 8, 8, 1, a, a, 0, c);
+    expect(c[0]).toBe(8);
+  });
+
   // Every kernel, every written array against every other array: shared memory is refused with an error that
   // names both, except the in-place pairs, which compute what separate arrays would.
   const dims: Dims = { s: [2, 3, 2, 2, 1, 2], big: 130, useBig: false, flags: [true, true], pick: [1, 1, 1, 1] };
