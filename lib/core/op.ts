@@ -21,7 +21,7 @@
  * }
  * const y = Square.doForward(x);
  */
-import type { NDArray } from './ndarray';
+import { NDArray } from './ndarray';
 import { TensorNode } from './tensor-node';
 
 /**
@@ -103,6 +103,10 @@ export abstract class Op {
     const values = inputs.map((n) => n.value);
     const forward = this.forward as (context: Context, ...args: unknown[]) => NDArray;
     const value = options === undefined ? forward.call(this, context, ...values) : forward.call(this, context, ...values, options);
+    if (!(value instanceof NDArray)) {
+      const got = value === null || typeof value !== 'object' ? String(value) : `an object of class ${(value as object).constructor?.name}`;
+      throw new TypeError(`${this.name}.forward returned ${got}, expected an NDArray`);
+    }
     const requiresGrad = needsInputGrad.some(Boolean);
     const opNode = new OpNode(this, context, inputs);
     const out = new TensorNode(value, { source: opNode, requiresGrad });

@@ -159,8 +159,17 @@ export class TensorNode {
       source.context.gradInto = reusableGrads(inputs, owned);
       const grads = source.op.backward(source.context, node._grad);
       source.context.gradInto = undefined;
+      if (!Array.isArray(grads) || grads.length < inputs.length) {
+        throw new TypeError(
+          `${source.op.name}.backward returned ${Array.isArray(grads) ? `${grads.length} gradients` : describe(grads)}, ` +
+            `expected an array of ${inputs.length} (an NDArray or null per input)`,
+        );
+      }
       for (let j = 0; j < inputs.length; j++) {
         const g = grads[j];
+        if (g && !(g instanceof NDArray)) {
+          throw new TypeError(`${source.op.name}.backward returned ${describe(g)} for input ${j}, expected an NDArray or null`);
+        }
         if (g && inputs[j].requiresGrad) accumulate(inputs[j], g, owned);
       }
     }
@@ -214,7 +223,8 @@ export class TensorNode {
 /** What a value is, for errors. */
 function describe(v: unknown): string {
   if (v === null || typeof v !== 'object') return String(v);
-  return `a ${(v as object).constructor?.name ?? 'Object'}`;
+  const name = (v as object).constructor?.name ?? 'Object';
+  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** The error for using a graph that `clear()` cut: which node, and what to do instead. */

@@ -1,5 +1,6 @@
 /** clear() cuts a finished graph; using the cut graph for gradients must fail loudly, not give zeros. */
 import { NDArray } from '../../lib/core/ndarray';
+import { Op, type Context, type Grads } from '../../lib/core/op';
 import { TensorNode } from '../../lib/core/tensor-node';
 import '../../lib/ops/tensor-methods';
 
@@ -59,9 +60,41 @@ describe('other backward calls that gave zero gradients or crashed', () => {
   test('a gradient that is not an NDArray is a TypeError, not a crash', () => {
     const w = param([1, 2]);
     const y = w.mul(2);
-    expect(() => y.backward([1, 1] as unknown as NDArray)).toThrow(/backward: the gradient must be an NDArray, got a Array/);
+    expect(() => y.backward([1, 1] as unknown as NDArray)).toThrow(/backward: the gradient must be an NDArray, got an Array/);
     expect(() => {
       w.grad = new Float64Array(2) as unknown as NDArray;
     }).toThrow(/grad: expected an NDArray, got a Float64Array/);
+  });
+});
+
+describe('a custom Op that returns the wrong thing is named', () => {
+  test('forward returning a plain array, backward returning too few or non-array gradients', () => {
+    class BadForward extends Op {
+      static override forward(): NDArray {
+        return [1, 2] as unknown as NDArray;
+      }
+    }
+    const w = param([1, 2]);
+    expect(() => BadForward.doForward(w)).toThrow(/BadForward\.forward returned an object of class Array, expected an NDArray/);
+
+    class FewGrads extends Op {
+      static override forward(_c: Context, a: NDArray): NDArray {
+        return a.copy();
+      }
+      static override backward(): Grads {
+        return [];
+      }
+    }
+    expect(() => FewGrads.doForward(w).sum().backward()).toThrow(/FewGrads\.backward returned 0 gradients, expected an array of 1/);
+
+    class WrongGrad extends Op {
+      static override forward(_c: Context, a: NDArray): NDArray {
+        return a.copy();
+      }
+      static override backward(_c: Context, g: NDArray): Grads {
+        return [g.data as unknown as NDArray];
+      }
+    }
+    expect(() => WrongGrad.doForward(w).sum().backward()).toThrow(/WrongGrad\.backward returned a Float64Array for input 0, expected an NDArray or null/);
   });
 });
