@@ -8,7 +8,7 @@
  * @example
  * const { train, val } = loadSynth({ seed: 0 });   // 60,000 / 10,000 samples, x: [N, 2], 2 classes
  */
-import { DType, NDArray, allocate } from '../core/ndarray';
+import { DType, NDArray, allocate, checkDType } from '../core/ndarray';
 import { Random } from '../core/random';
 import { DatasetSplits } from './dataset';
 
@@ -36,6 +36,7 @@ export function synthLabel(x0: number, x1: number): number {
 /** Generates the synthetic train and validation splits (train first, then validation, from one stream). */
 export function loadSynth(options: SynthOptions = {}): DatasetSplits {
   const { numTrain = 60_000, numVal = 10_000, seed = 0, dtype = 'float32' } = options;
+  checkDType(dtype, 'loadSynth');
   for (const [k, v] of [['numTrain', numTrain], ['numVal', numVal]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`loadSynth: ${k} must be a non-negative integer, got ${v}`);
   }

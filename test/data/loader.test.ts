@@ -162,5 +162,6 @@ describe('bad data is refused where it is handed over, naming the data and the v
   test('an unsupported dtype is refused before any file is read', async () => {
     await expect(loadDataset('mnist', { dir: '/nonexistent', dtype: 'int8' as 'float32' })).rejects.toThrow(/mnist: unsupported dtype 'int8'/);
     await expect(loadDataset('cifar10', { dir: '/nonexistent', dtype: 'int8' as 'float32' })).rejects.toThrow(/cifar10: unsupported dtype 'int8'/);
+    await expect(loadDataset('synth', { dtype: 'int8' as 'float32' })).rejects.toThrow(/loadSynth: unsupported dtype 'int8'/);
   });
 });
