@@ -116,7 +116,15 @@ export function buildProgram(): Command {
         .option('--momentum <m>', 'SGD momentum')
         .option('--out <dir>', 'write metrics (CSV, JSON lines), plots (SVG, PNG), config, model and a checkpoint per epoch here')
         .option('--resume <dir>', "continue the run whose --out was DIR from its last checkpoint (-e raises its epochs)")
-        .addOption(new Option('--dtype <type>', 'float64: exactly reproducible, also across --resume (slower)').choices(['float32', 'float64'])),
+        .addOption(new Option('--dtype <type>', 'float64: exactly reproducible, also across --resume (slower)').choices(['float32', 'float64']))
+        .addOption(new Option('--schedule <name>', 'per-step learning rate (default for resnet*: onecycle)').choices(['constant', 'onecycle', 'cosine']))
+        .option('--warmup <epochs>', 'warm-up epochs (cosine: linear ramp; onecycle: its rising phase, default 30%)')
+        .option('--label-smoothing <eps>', "cross-entropy label smoothing in [0, 1) (PyTorch's definition)")
+        .option('--weight-decay <d>', 'L2 weight decay (default for resnet*: 5e-4)')
+        .option('--nesterov', 'SGD with Nesterov momentum (default for resnet*)')
+        .option('--no-nesterov', 'SGD with plain momentum')
+        .option('--augment', 'random crop (4-pixel padding) and horizontal flip of training images (default for resnet* on cifar10)')
+        .option('--no-augment', 'no augmentation'),
     ),
   ).action(trainAction);
   program

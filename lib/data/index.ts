@@ -28,6 +28,8 @@ export type { ChannelStats } from './normalize';
 export { channelStats, normalizeChannels } from './normalize';
 export type { Batch, DataLoaderOptions } from './loader';
 export { DataLoader } from './loader';
+export type { Augment, RandomCropFlipOptions } from './augment';
+export { paddingFill, randomCropFlip } from './augment';
 export { checkLimit, resolveValSize } from './split';
 export type { DatasetName, LoadDatasetOptions } from './load-dataset';
 export { DATASET_NAMES, isDatasetName, loadDataset } from './load-dataset';

@@ -17,6 +17,7 @@ import { NDArray, allocate } from '../core/ndarray';
 import { Random, globalRandom } from '../core/random';
 import { Dataset, datasetSize, featureShape } from './dataset';
 import { ChannelStats, normalizeChannels } from './normalize';
+import type { Augment } from './augment';
 
 export interface DataLoaderOptions {
   /** Samples per batch. Default 32 (the course uses 128). */
@@ -31,6 +32,11 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
   /** Standardise each batch per channel (axis 1): `(x - mean) / std`. The dataset itself is not changed. */
   normalize?: ChannelStats;
+  /**
+   * Rewrites each batch after it is gathered (and normalised): data augmentation for training, e.g.
+   * `randomCropFlip({ seed })` (see lib/data/augment.ts). Default none.
+   */
+  augment?: Augment;
 }
 
 /**
@@ -61,6 +67,7 @@ export class DataLoader implements Iterable<Batch> {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   readonly normalize?: ChannelStats;
+  readonly augment?: Augment;
   private readonly random: Random;
 
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
@@ -77,6 +84,7 @@ export class DataLoader implements Iterable<Batch> {
     this.shuffle = shuffle;
     this.dropLast = dropLast;
     this.normalize = options.normalize;
+    this.augment = options.augment;
     this.random = options.seed !== undefined ? new Random(options.seed) : options.random ?? globalRandom;
   }
 
@@ -124,6 +132,7 @@ export class DataLoader implements Iterable<Batch> {
       x = new NDArray(data, [size, ...featureShape(this.dataset)]);
     }
     if (this.normalize) normalizeChannels(x, this.normalize, true);
+    if (this.augment) x = this.augment(x);
     return { x, y };
   }
 }

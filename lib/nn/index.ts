@@ -16,6 +16,7 @@ export {
 export { LeNet, MLP, type Activation, type LeNetOptions, type MLPOptions } from './models';
 export { BatchNorm, BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './batchnorm';
 export { AdaptiveAvgPool2d, AvgPool2d } from './pooling';
+export { labelSmoothingCrossEntropy, type LabelSmoothingOptions } from './label-smoothing';
 export { BasicBlock, ResNet, type BasicBlockOptions, type ResNetOptions, type Shortcut } from './resnet';
 export {
   computeFans,

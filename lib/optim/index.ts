@@ -13,6 +13,7 @@ export { Rprop, type RpropInput, type RpropOptions } from './rprop';
 export { ASGD, type ASGDInput, type ASGDOptions } from './asgd';
 export { RMSprop, type RMSpropInput, type RMSpropOptions } from './rmsprop';
 export { createOptimizer, OPTIMIZER_NAMES, type OptimizerName } from './create';
+export { SCHEDULES, stepSchedule, type ScheduleName, type StepScheduleOptions } from './schedules';
 export {
   CosineAnnealingLR,
   LRScheduler,

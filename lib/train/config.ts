@@ -8,8 +8,9 @@
  */
 import { DATASET_NAMES, type DatasetName } from '../data/load-dataset';
 import { OPTIMIZER_NAMES } from '../optim';
+import { SCHEDULES } from '../optim/schedules';
 
-export const MODELS = ['mlp', 'lenet'] as const;
+export const MODELS = ['mlp', 'lenet', 'resnet20', 'resnet8'] as const;
 export const ACTIVATIONS = ['sigmoid', 'relu', 'tanh'] as const;
 export const INITS = ['default', 'zeros', 'normal', 'glorot', 'glorot-uniform', 'he', 'he-uniform'] as const;
 export const LOSSES = ['ce', 'multimargin', 'mse'] as const;
@@ -46,6 +47,18 @@ export interface RunConfig {
   preset?: 'course';
   /** Parameters and data in float64 (exactly reproducible across a resume; slower). Absent: float32. */
   dtype?: (typeof DTYPES)[number];
+  /** Per-step learning-rate schedule (`--schedule`, lib/optim/schedules.ts). Absent: a constant rate. */
+  schedule?: (typeof SCHEDULES)[number];
+  /** Warm-up in epochs (`--warmup`, may be fractional): cosine's linear ramp, onecycle's rising phase. */
+  warmup?: number;
+  /** Label smoothing of the cross-entropy (`--label-smoothing`, PyTorch's definition). Absent: 0. */
+  labelSmoothing?: number;
+  /** L2 weight decay of the optimizer (`--weight-decay`). Absent: 0. */
+  weightDecay?: number;
+  /** SGD with Nesterov momentum (`--nesterov`). */
+  nesterov?: boolean;
+  /** Random crop (4-pixel padding) and horizontal flip of each training batch (`--augment`, images only). */
+  augment?: boolean;
 }
 
 /** Unresolved settings as the command line gives them (all optional strings/booleans); job specs become these too. */
@@ -73,6 +86,27 @@ export interface TrainFlags {
   out?: string;
   preset?: string;
   dtype?: string;
+  schedule?: string;
+  warmup?: string;
+  labelSmoothing?: string;
+  weightDecay?: string;
+  nesterov?: boolean;
+  augment?: boolean;
+}
+
+/** The CIFAR ResNets' recipe (He et al. 2015, with a one-cycle schedule for a short run), used with `--model resnet*`. */
+function resnetDefaults(dataset: DatasetName): Partial<RunConfig> {
+  return {
+    optimizer: 'sgd',
+    momentum: 0.9,
+    nesterov: true,
+    lr: 0.1,
+    batchSize: 128,
+    epochs: 30,
+    weightDecay: 5e-4,
+    schedule: 'onecycle',
+    ...(dataset === 'cifar10' ? { augment: true } : {}),
+  };
 }
 
 /** A setting that cannot be used; the message starts with the flag (`--epochs: ...`). */
@@ -174,6 +208,7 @@ export function resolveConfig(flags: TrainFlags): RunConfig {
   };
   const c: RunConfig = { ...base };
   if (flags.model !== undefined) c.model = oneOf('--model', flags.model, MODELS);
+  if (c.model.startsWith('resnet') && preset === undefined) Object.assign(c, resnetDefaults(dataset));
   if (c.model === 'mlp' && base.model === 'lenet') c.hidden = [256];
   if (flags.hidden !== undefined) c.hidden = flags.hidden.split(',').map((h) => positiveInt('--hidden', h));
   if (flags.layers !== undefined) {
@@ -216,8 +251,48 @@ export function resolveConfig(flags: TrainFlags): RunConfig {
     const dtype = oneOf('--dtype', flags.dtype, DTYPES);
     if (dtype !== 'float32') c.dtype = dtype;
   }
-  if (c.model === 'lenet' && dataset !== 'cifar10' && dataset !== 'mnist' && dataset !== 'fashion-mnist') {
-    throw new ConfigError(`--model lenet needs image data (cifar10, mnist or fashion-mnist), not ${dataset}`);
+  if (c.model !== 'mlp' && dataset !== 'cifar10' && dataset !== 'mnist' && dataset !== 'fashion-mnist') {
+    throw new ConfigError(`--model ${c.model} needs image data (cifar10, mnist or fashion-mnist), not ${dataset}`);
+  }
+  if (flags.schedule !== undefined) {
+    const s = oneOf('--schedule', flags.schedule, SCHEDULES);
+    if (s === 'constant') delete c.schedule;
+    else c.schedule = s;
+  }
+  if (flags.warmup !== undefined) {
+    const w = Number(flags.warmup);
+    if (flags.warmup.trim() === '' || !Number.isFinite(w) || w < 0) throw new ConfigError(`--warmup: expected a number of epochs >= 0, got '${flags.warmup}'`);
+    if (w > c.epochs) throw new ConfigError(`--warmup: ${w} epochs of warm-up is more than the run's ${c.epochs} epochs`);
+    c.warmup = w;
+  }
+  if (flags.labelSmoothing !== undefined) {
+    const e = Number(flags.labelSmoothing);
+    if (flags.labelSmoothing.trim() === '' || !(e >= 0 && e < 1)) throw new ConfigError(`--label-smoothing: expected a number in [0, 1), got '${flags.labelSmoothing}'`);
+    if (e > 0 && c.loss !== 'ce') throw new ConfigError(`--label-smoothing: applies to the cross-entropy loss, not --loss ${c.loss}`);
+    if (e > 0) c.labelSmoothing = e;
+    else delete c.labelSmoothing;
+  }
+  if (flags.weightDecay !== undefined) {
+    const d = Number(flags.weightDecay);
+    if (flags.weightDecay.trim() === '' || !Number.isFinite(d) || d < 0) throw new ConfigError(`--weight-decay: expected a number >= 0, got '${flags.weightDecay}'`);
+    if (d > 0) c.weightDecay = d;
+    else delete c.weightDecay;
+  }
+  if (flags.nesterov !== undefined) {
+    if (flags.nesterov && c.optimizer !== 'sgd') throw new ConfigError(`--nesterov: Nesterov momentum is an SGD setting, not ${c.optimizer}'s`);
+    if (flags.nesterov) c.nesterov = true;
+    else delete c.nesterov;
+  }
+  if (c.nesterov && !(c.optimizer === 'sgd' && c.momentum > 0)) {
+    if (flags.nesterov) throw new ConfigError('--nesterov: needs SGD with --momentum > 0');
+    delete c.nesterov; // a resnet default that the chosen optimizer does not have
+  }
+  if (flags.augment !== undefined) {
+    if (flags.augment) c.augment = true;
+    else delete c.augment;
+  }
+  if (c.augment && (c.model === 'mlp' || dataset === 'synth')) {
+    throw new ConfigError(`--augment: random crops and flips are for image models (lenet, resnet*), not --model ${c.model}${dataset === 'synth' ? ' on synth' : ''}`);
   }
   if (c.model === 'mlp' && c.hidden.length === 0 && flags.layers === undefined) c.hidden = [256];
   return c;

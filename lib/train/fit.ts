@@ -14,6 +14,7 @@ import { DataLoader } from '../data/loader';
 import type { Random } from '../core/random';
 import { DIVERGENCE_FACTOR, checkEpochLoss, nonFiniteLoss } from './divergence';
 import type { Dataset } from '../data/dataset';
+import type { Augment } from '../data/augment';
 import { kernels } from '../kernels';
 
 /** What fit needs of a model: a forward pass and its parameters (any `Module` has these). */
@@ -88,6 +89,13 @@ export interface FitOptions {
   divergence?: false | { factor?: number; reference?: number };
   /** Called once with the first batch's loss (per sample) when no `divergence.reference` was given. */
   onReferenceLoss?: (loss: number) => void;
+  /** Rewrites each training batch (data augmentation, e.g. `randomCropFlip`); never the held-out data. */
+  augment?: Augment;
+  /**
+   * Called before each optimizer step with the step's index over the whole run (0-based; a resumed run goes
+   * on counting from its epochs done): per-step learning-rate schedules set the optimizer's rate here.
+   */
+  beforeStep?: (step: number) => void;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -150,7 +158,12 @@ export async function fit(
   const held = data.val ?? data.test;
   const prior = options.history ?? [];
   if (prior.length > epochs) throw new RangeError(`fit: history already holds ${prior.length} epochs, more than epochs = ${epochs}`);
-  const loader = new DataLoader(data.train, { batchSize, shuffle: true, ...(options.random ? { random: options.random } : { seed: options.seed }) });
+  const loader = new DataLoader(data.train, {
+    batchSize,
+    shuffle: true,
+    ...(options.random ? { random: options.random } : { seed: options.seed }),
+    ...(options.augment ? { augment: options.augment } : {}),
+  });
   const sumReduction = options.lossReduction === 'sum';
   const yieldEvery = options.yieldEveryMs ?? 10;
   const history: EpochMetrics[] = [...prior];
@@ -171,6 +184,7 @@ export async function fit(
       const loss = options.loss(logits, y);
       optimizer.zeroGrad();
       loss.backward();
+      options.beforeStep?.((epoch - 1) * loader.length + batch);
       optimizer.step();
       const value = loss.item();
       if (!Number.isFinite(value)) throw nonFiniteLoss(epoch, batch + 1, value, reference);

@@ -11,7 +11,11 @@
 import { Random, getRngState, manualSeed, setRngState } from '../core/random';
 import { heldOut, type Dataset, type DatasetSplits } from '../data/dataset';
 import { loadDataset, type LoadDatasetOptions } from '../data/load-dataset';
-import { LeNet, MLP, lossByName, type Module } from '../nn';
+import { LeNet, MLP, ResNet, lossByName, type Module } from '../nn';
+import { labelSmoothingCrossEntropy } from '../nn/label-smoothing';
+import { stepSchedule } from '../optim/schedules';
+import { paddingFill, randomCropFlip, type Augment } from '../data/augment';
+import { CIFAR10_STATS } from '../data/cifar10';
 import { createOptimizer, type Optimizer } from '../optim';
 import { crossEntropy } from '../ops/functions';
 import { fit, type BatchMetrics, type EpochMetrics, type LossFn } from './fit';
@@ -59,6 +63,10 @@ export function buildModel(config: RunConfig, train: Dataset): Module {
     if (shape.length !== 3) throw new Error(`lenet needs images [C, H, W]; ${train.name} has samples of shape [${shape.join(',')}]`);
     return new LeNet({ inChannels: shape[0], numClasses: train.numClasses, imageSize: shape[1], dtype: config.dtype });
   }
+  if (config.model === 'resnet20' || config.model === 'resnet8') {
+    if (shape.length !== 3) throw new Error(`${config.model} needs images [C, H, W]; ${train.name} has samples of shape [${shape.join(',')}]`);
+    return new ResNet({ depth: config.model === 'resnet20' ? 20 : 8, inChannels: shape[0], numClasses: train.numClasses, dtype: config.dtype });
+  }
   const inputSize = shape.reduce((a, b) => a * b, 1);
   return new MLP({
     inputSize,
@@ -74,6 +82,8 @@ export function buildModel(config: RunConfig, train: Dataset): Module {
 export function buildLoss(config: RunConfig): LossFn {
   if (config.loss === 'ce') {
     const reduction = config.reduction;
+    const smoothing = config.labelSmoothing ?? 0;
+    if (smoothing > 0) return (logits, targets) => labelSmoothingCrossEntropy(logits, targets, { smoothing, reduction });
     return (logits, targets) => crossEntropy(logits, targets, { reduction });
   }
   return lossByName(config.loss);
@@ -87,11 +97,36 @@ export function lossReduction(config: RunConfig): 'mean' | 'sum' {
   return config.loss === 'ce' ? config.reduction : 'mean';
 }
 
-/** The optimizer options a config sets (the learning rate, and SGD's momentum when given). */
-export function optimizerOptions(config: RunConfig): Record<string, number> {
-  const opts: Record<string, number> = { lr: config.lr };
+/** The optimizer options a config sets (the learning rate, SGD's momentum and Nesterov, weight decay when given). */
+export function optimizerOptions(config: RunConfig): Record<string, number | boolean> {
+  const opts: Record<string, number | boolean> = { lr: config.lr };
   if (config.optimizer === 'sgd' && config.momentum > 0) opts.momentum = config.momentum;
+  if (config.optimizer === 'sgd' && config.momentum > 0 && config.nesterov) opts.nesterov = true;
+  if (config.weightDecay) opts.weightDecay = config.weightDecay;
   return opts;
+}
+
+/**
+ * The config's training-batch augmentation (`augment`): random crop with 4 pixels of padding and horizontal
+ * flip, seeded from the run's seed (its own stream: the shuffling order does not change with `--augment`).
+ * Padded pixels are black, i.e. `-mean / std` once normalised. Undefined without `augment`.
+ */
+export function buildAugment(config: RunConfig, train: Dataset): Augment | undefined {
+  if (!config.augment) return undefined;
+  const channels = train.x.shape[1];
+  const fill = config.normalize && config.dataset === 'cifar10' ? paddingFill(CIFAR10_STATS, channels) : 0;
+  return randomCropFlip({ padding: 4, flip: true, fill, seed: config.seed + 0x5eed });
+}
+
+/**
+ * The config's per-step learning rate (`schedule`, `warmup` in epochs) over `epochs x stepsPerEpoch` steps, or
+ * undefined for a constant rate.
+ */
+export function buildSchedule(config: RunConfig, stepsPerEpoch: number): ((step: number) => number) | undefined {
+  if (!config.schedule) return undefined;
+  const totalSteps = Math.max(1, config.epochs * stepsPerEpoch);
+  const warmupSteps = config.warmup !== undefined ? Math.min(totalSteps, Math.round(config.warmup * stepsPerEpoch)) : undefined;
+  return stepSchedule(config.schedule, { maxLr: config.lr, totalSteps, ...(warmupSteps !== undefined ? { warmupSteps } : {}) });
 }
 
 /** The config's optimizer over `model`'s parameters. */
@@ -172,8 +207,12 @@ export async function trainFromConfig(config: RunConfig, options: TrainFromConfi
   options.onStart?.({ data, heldOut: held, heldOutName, model });
   const epochsSoFar: EpochMetrics[] = [];
   let initialLoss = typeof checkpoint?.extra?.initialLoss === 'number' ? checkpoint.extra.initialLoss : undefined;
+  const augment = buildAugment(config, data.train);
+  const schedule = buildSchedule(config, Math.ceil(data.train.y.length / config.batchSize));
   const history = await fit(model, { train: data.train, val: held }, {
     optimizer,
+    ...(augment ? { augment } : {}),
+    ...(schedule ? { beforeStep: (step: number) => (optimizer.lr = schedule(step)) } : {}),
     loss: buildLoss(config),
     lossReduction: lossReduction(config),
     epochs: config.epochs,
