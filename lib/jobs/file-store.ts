@@ -135,7 +135,12 @@ export class FileJobStore implements JobStore {
       await fsp.mkdir(this.jobsDir, { recursive: true });
       const marker = path.join(this.dir, 'store.json');
       if (await exists(marker)) {
-        const m = JSON.parse(await fsp.readFile(marker, 'utf8')) as { format?: string; version?: number };
+        let m: { format?: string; version?: number };
+        try {
+          m = JSON.parse(await fsp.readFile(marker, 'utf8')) as { format?: string; version?: number };
+        } catch (e) {
+          throw new Error(`store.json is not valid JSON (${(e as Error).message}); if this directory holds vugrad jobs, delete store.json and start again`);
+        }
         if (m.format !== 'vugrad-jobs' || m.version !== 1) throw new Error(`store.json says format ${m.format} version ${m.version}; this vugrad reads vugrad-jobs version 1`);
       } else {
         await writeFileAtomic(marker, JSON.stringify({ format: 'vugrad-jobs', version: 1 }) + '\n');
@@ -156,6 +161,15 @@ export class FileJobStore implements JobStore {
   }
 
   private async openOne(id: string, records: JobRecord[]): Promise<void> {
+    try {
+      await this.readOne(id, records);
+    } catch (e) {
+      // Whatever is wrong with one job's directory, the others still load.
+      await this.markDamaged(id, `its directory cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+
+  private async readOne(id: string, records: JobRecord[]): Promise<void> {
     const dir = path.join(this.jobsDir, id);
     this.dirs.add(id);
     // Temporary files of writes that a crash interrupted: the rename never happened, so they hold nothing.
