@@ -423,9 +423,10 @@ export class JobQueue {
     }
     const at = this.waiting.indexOf(job);
     if (at >= 0) this.waiting.splice(at, 1);
-    // A finished job's checkpoint is no longer needed.
+    // A finished job's checkpoint is no longer needed; nor is a model stored just before a cancellation.
     this.save(job);
     this.enqueue(job, () => this.store.deleteCheckpoint(job.id));
+    if (job.status !== 'succeeded') this.enqueue(job, () => this.store.deleteModel(job.id));
     this.finished.push(job);
     this.applyRetention();
   }

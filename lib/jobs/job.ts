@@ -332,6 +332,7 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
         this.storing = true;
         this.saveModel(bytes).then(
           () => {
+            if (this.settled) return; // cancelled while the model was being stored
             this.model = bytes;
             this.modelStored = true;
             this.finish('succeeded');
