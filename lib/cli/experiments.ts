@@ -24,6 +24,8 @@ export interface Experiment {
   runs: ExperimentRun[];
   /** Flags added by --quick (subsets, fewer epochs). */
   quick: TrainFlags;
+  /** Add a third chart: accuracy against training time (for runs whose cost per epoch differs). */
+  byTime?: boolean;
 }
 
 const each = <T>(values: T[], make: (v: T) => ExperimentRun): ExperimentRun[] => values.map(make);
@@ -79,6 +81,18 @@ export const EXPERIMENTS: Record<string, Experiment> = {
       flags: { dataset: 'cifar10', model: 'lenet', optimizer, learningRate: optimizerLr[optimizer], momentum: optimizer === 'sgd' ? '0.9' : undefined, batchSize: '32', epochs: '10' },
     })),
     quick: { limit: '2000', epochs: '2' },
+  },
+  'cifar-models': {
+    description:
+      "the course's LeNet against the CIFAR ResNets of He et al. 2015 (ResNet-8, ResNet-20: BatchNorm, residual blocks, " +
+      'SGD with Nesterov momentum, weight decay 5e-4, one-cycle schedule, random crop and flip) on CIFAR-10',
+    runs: [
+      { label: 'LeNet', flags: { dataset: 'cifar10', model: 'lenet', optimizer: 'sgd', momentum: '0.9', learningRate: '0.01', batchSize: '32', epochs: '15' } },
+      { label: 'ResNet-8', flags: { dataset: 'cifar10', model: 'resnet8', epochs: '15' } },
+      { label: 'ResNet-20', flags: { dataset: 'cifar10', model: 'resnet20', epochs: '15' } },
+    ],
+    quick: { limit: '2000', epochs: '3' },
+    byTime: true,
   },
   losses: {
     description: 'cross-entropy vs multi-margin (hinge) vs MSE on one-hot targets (MNIST MLP)',
@@ -140,10 +154,19 @@ export async function runExperiment(
     '',
   ].join('\n');
   const csv = ['run,finalTrainLoss,finalAccuracy,bestAccuracy,seconds', ...rows.map((r) => `${JSON.stringify(r.label)},${r.finalTrainLoss},${r.finalAccuracy},${r.bestAccuracy},${r.seconds}`)].join('\n') + '\n';
-  const svg = chartRow([
+  const charts = [
     { title: `${name}: ${heldOutName} accuracy`, xLabel: 'epoch', yLabel: 'accuracy', series: results.map((r, i) => ({ name: configs[i][0], points: r.history.map((m) => [m.epoch, m.valAccuracy ?? NaN] as [number, number]) })) },
     { title: `${name}: training loss`, xLabel: 'epoch', yLabel: 'loss per sample', series: results.map((r, i) => ({ name: configs[i][0], points: r.history.map((m) => [m.epoch, m.trainLoss] as [number, number]) })) },
-  ]);
+  ];
+  if (exp.byTime) {
+    // Accuracy against cumulative training time: what a bigger network costs for what it gains.
+    const byTime = (h: RunResult['history']): [number, number][] => {
+      let t = 0;
+      return h.map((m) => [(t += m.seconds), m.valAccuracy ?? NaN]);
+    };
+    charts.push({ title: `${name}: ${heldOutName} accuracy by training time`, xLabel: 'seconds', yLabel: 'accuracy', series: results.map((r, i) => ({ name: configs[i][0], points: byTime(r.history) })) });
+  }
+  const svg = chartRow(charts);
   const files: Record<string, string | Buffer> = { 'results.md': md, 'results.csv': csv, 'figure.svg': svg, 'figure.png': svgToPng(svg) };
   for (const [f, content] of Object.entries(files)) writeFileAtomic(path.join(options.outDir, f), content);
   log(md);
