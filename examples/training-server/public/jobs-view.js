@@ -5,7 +5,6 @@ import { focusHeading, h, main, onLeave, show } from './dom.js';
 import { duration, lastAccuracy, modelName, progressOf, statusBadge } from './format.js';
 import { submitForm } from './submit-form.js';
 
-
 const COLUMNS = [
   ['Job', 'id'],
   ['Status', 'status'],
@@ -28,9 +27,18 @@ function fillRow(tr, job) {
   const cell = (key) => tr.querySelector(`.col-${key}`);
   const id = cell('id');
   // The id's first 8 characters are enough to tell jobs apart on screen; the link's name is the whole id.
-  if (!id.firstChild) id.append(h('a', { href: `#/jobs/${encodeURIComponent(job.id)}`, 'aria-label': `Job ${job.id}`, title: job.id }, job.id.slice(0, 8)));
+  if (!id.firstChild) {
+    // A damaged record (listed for admins) has no page: its id is shown, not linked.
+    if (job.status === 'damaged') id.append(h('code', { title: job.id }, job.id.slice(0, 8)));
+    else id.append(h('a', { href: `#/jobs/${encodeURIComponent(job.id)}`, 'aria-label': `Job ${job.id}`, title: job.id }, job.id.slice(0, 8)));
+  }
   const status = cell('status');
   if (status.textContent !== job.status) status.replaceChildren(statusBadge(job.status));
+  if (job.status === 'damaged') {
+    for (const key of ['dataset', 'owner', 'progress', 'accuracy', 'duration']) cell(key).textContent = '\u2013';
+    cell('model').textContent = job.error ?? '';
+    return;
+  }
   cell('dataset').textContent = job.config?.dataset ?? '';
   cell('model').textContent = modelName(job.config);
   cell('owner').textContent = job.owner ?? '';
@@ -64,8 +72,12 @@ export function renderJobs() {
   let alive = true;
   async function refresh() {
     try {
-      const { jobs, queue } = await api('GET', '/jobs');
+      const answer = await api('GET', '/jobs');
       if (!alive) return;
+      const { queue } = answer;
+      // An admin also gets the records the store could not read (`damaged`): listed, never run.
+      const damaged = (answer.damaged ?? []).map((d) => ({ id: d.id, status: 'damaged', error: d.error, createdAt: d.modifiedAt ?? '' }));
+      const jobs = [...answer.jobs, ...damaged];
       jobs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
       const seen = new Set();
       jobs.forEach((job, i) => {
