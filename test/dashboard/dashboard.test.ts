@@ -99,6 +99,13 @@ function horizontalOverflow(): Promise<{ scroll: number; width: number; culprits
     const width = document.documentElement.clientWidth;
     const culprits = ([...document.querySelectorAll('body *')] as HTMLElement[])
       .filter((el) => el.getBoundingClientRect().right > width + 1 && el.offsetParent !== null && !el.closest('.visually-hidden'))
+      // Inside a box that scrolls or clips sideways (the epoch log on a phone) is not the page overflowing.
+      .filter((el) => {
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+          if (getComputedStyle(p).overflowX !== 'visible' && p.getBoundingClientRect().right <= width + 1) return false;
+        }
+        return true;
+      })
       .slice(0, 5)
       .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`);
     return { scroll: document.documentElement.scrollWidth, width, culprits };

@@ -40,7 +40,7 @@ export function renderJob(id) {
       liveText,
       errorBox,
       h('div', { class: 'charts' }, h('figure', {}, lossBox), h('figure', {}, accBox)),
-      h('div', { class: 'details' }, h('section', { 'aria-labelledby': 'settings-title' }, h('h2', { id: 'settings-title' }, 'Settings'), settings), h('section', { 'aria-labelledby': 'log-title', class: 'log-section' }, h('h2', { id: 'log-title' }, 'Epoch log'), h('div', { class: 'table-wrap' }, log))),
+      h('div', { class: 'details' }, h('section', { 'aria-labelledby': 'settings-title' }, h('h2', { id: 'settings-title' }, 'Settings'), settings), h('section', { 'aria-labelledby': 'log-title', class: 'log-section' }, h('h2', { id: 'log-title' }, 'Epoch log'), h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': 'log-title' }, log))),
     ),
   );
   focusHeading();
