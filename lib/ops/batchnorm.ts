@@ -22,7 +22,7 @@
 import { NDArray, shapeString } from '../core/ndarray';
 import { Op, type Context, type Grads } from '../core/op';
 import type { TensorNode } from '../core/tensor-node';
-import { kernels } from '../kernels';
+import { kernels, type BinaryOp } from '../kernels';
 import { gradInto, uninitialized } from './util';
 
 export interface BatchNormOptions {
@@ -58,16 +58,31 @@ function channelSum(x: NDArray, n: number, c: number, l: number, out: NDArray): 
   return out;
 }
 
-/** A per-channel vector `[c]` repeated to `[n, c, l]` (the adjoint of channelSum). */
-function channelBroadcast(v: NDArray, n: number, c: number, l: number, like: NDArray): NDArray {
-  const out = uninitialized(like);
-  if (l === 1) {
-    kernels.broadcastAxis(v.data, 1, n, c, out.data);
-    return out;
-  }
-  const plane = uninitialized(like, [c * l]);
+/** A per-channel vector `[c]` repeated over one image's plane, `[c, l]` (small: it stays in cache). */
+function channelPlane(v: NDArray, c: number, l: number): NDArray {
+  if (l === 1) return v;
+  const plane = uninitialized(v, [c * l]);
   kernels.broadcastAxis(v.data, c, l, 1, plane.data);
-  kernels.broadcastAxis(plane.data, 1, n, c * l, out.data);
+  return plane;
+}
+
+/**
+ * `out_i = a_i (op) plane` for every image i of `[n, c*l]` arrays: a per-channel constant applied without
+ * materialising its broadcast to the whole batch (one small plane, n kernel calls on contiguous views).
+ * `out` may be `a` (in place, as `binary` allows).
+ */
+function perImage(op: BinaryOp, a: NDArray, plane: NDArray, out: NDArray, n: number): void {
+  const cl = plane.size;
+  for (let i = 0; i < n; i++) {
+    kernels.binary(op, a.data.subarray(i * cl, (i + 1) * cl), plane.data, out.data.subarray(i * cl, (i + 1) * cl));
+  }
+}
+
+/** Per-channel arithmetic on `[c]` vectors (a handful of numbers, through the kernels like everything else). */
+function vec(op: BinaryOp, a: NDArray, b: NDArray | number): NDArray {
+  const out = uninitialized(a);
+  if (typeof b === 'number') kernels.binaryScalar(op, a.data, b, out.data);
+  else kernels.binary(op, a.data, b.data, out.data);
   return out;
 }
 
@@ -83,6 +98,11 @@ function checkVector(what: string, v: NDArray | null | undefined, c: number, x: 
  * Batch normalisation of `[N, C, ...]` with a per-channel weight and bias (see the file comment).
  * PyTorch: `F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps)`.
  *
+ * NOTE: written for few passes over the batch and few batch-sized arrays (a ResNet step runs 19 of these on
+ * activations of up to 8 MB): training-mode forward reads the batch 4 times and allocates 2 arrays (the
+ * centred input, kept for backward, and the output); backward makes 5 passes and 1 array. xhat is never
+ * stored: `xhat = centred * invstd` is folded into per-channel constants.
+ *
  * @example
  * const y = BatchNormFunction.doForward(x, weight, bias, { training: true, runningMean, runningVar, factor: 0.1 });
  */
@@ -95,98 +115,106 @@ export class BatchNormFunction extends Op {
     checkVector('running_mean', options.runningMean, c, x);
     checkVector('running_var', options.runningVar, c, x);
     const m = n * l;
-    let mean: NDArray;
-    let variance: NDArray;
-    let centered: NDArray;
+    const y = uninitialized(x);
+    context.geometry = [n, c, l];
+    context.training = options.training;
+    context.weight = weight;
     if (options.training) {
       if (m <= 1) {
         throw new RangeError(`batch_norm: expected more than 1 value per channel when training, got input ${shapeString(x.shape)}`);
       }
-      mean = channelSum(x, n, c, l, uninitialized(x, [c]));
-      kernels.binaryScalar('div', mean.data, m, mean.data);
-      centered = channelBroadcast(mean, n, c, l, x);
-      kernels.binary('sub', x.data, centered.data, centered.data);
-      const sq = uninitialized(x);
-      kernels.unary('square', centered.data, sq.data);
-      variance = channelSum(sq, n, c, l, uninitialized(x, [c]));
-      kernels.binaryScalar('div', variance.data, m, variance.data);
+      const mean = vec('div', channelSum(x, n, c, l, uninitialized(x, [c])), m);
+      const centered = uninitialized(x);
+      perImage('sub', x, channelPlane(mean, c, l), centered, n);
+      kernels.unary('square', centered.data, y.data); // y is scratch until the end
+      const variance = vec('div', channelSum(y, n, c, l, uninitialized(x, [c])), m);
       const factor = options.factor ?? 0.1;
       if (options.runningMean) kernels.axpby(factor, mean.data, 1 - factor, options.runningMean.data, options.runningMean.data);
       if (options.runningVar) {
         // NOTE: the running variance is the unbiased one (m / (m - 1) times the biased), as in PyTorch.
         kernels.axpby((factor * m) / (m - 1), variance.data, 1 - factor, options.runningVar.data, options.runningVar.data);
       }
+      const invstd = invStd(variance, eps);
+      // y = centred * (weight invstd) + bias
+      perImage('mul', centered, channelPlane(vec('mul', weight, invstd), c, l), y, n);
+      perImage('add', y, channelPlane(bias, c, l), y, n);
+      context.centered = centered;
+      context.invstd = invstd;
     } else {
       if (!options.runningMean || !options.runningVar) {
         throw new RangeError('batch_norm: eval mode needs runningMean and runningVar');
       }
-      mean = options.runningMean.copy();
-      variance = options.runningVar.copy();
-      centered = channelBroadcast(mean, n, c, l, x);
-      kernels.binary('sub', x.data, centered.data, centered.data);
+      // y = x scale + shift, scale = weight invstd, shift = bias - running_mean scale
+      const invstd = invStd(options.runningVar, eps);
+      const scale = vec('mul', weight, invstd);
+      const shift = vec('sub', bias, vec('mul', options.runningMean, scale));
+      perImage('mul', x, channelPlane(scale, c, l), y, n);
+      perImage('add', y, channelPlane(shift, c, l), y, n);
+      context.x = x;
+      context.mean = options.runningMean.copy();
+      context.invstd = invstd;
     }
-    // invstd = 1 / sqrt(var + eps), per channel
-    const invstd = uninitialized(x, [c]);
-    kernels.binaryScalar('add', variance.data, eps, invstd.data);
-    kernels.unary('sqrt', invstd.data, invstd.data);
-    kernels.unary('reciprocal', invstd.data, invstd.data);
-    const xhat = centered; // normalised in place
-    const invstdFull = channelBroadcast(invstd, n, c, l, x);
-    kernels.binary('mul', xhat.data, invstdFull.data, xhat.data);
-    const y = channelBroadcast(weight, n, c, l, x);
-    kernels.binary('mul', xhat.data, y.data, y.data);
-    const b = channelBroadcast(bias, n, c, l, x);
-    kernels.binary('add', y.data, b.data, y.data);
-    context.xhat = xhat;
-    context.invstd = invstd;
-    context.weight = weight;
-    context.geometry = [n, c, l];
-    context.training = options.training;
     return y;
   }
 
   static override backward(context: Context, g: NDArray): Grads {
     const [n, c, l] = context.geometry as number[];
-    const xhat = context.xhat as NDArray;
     const invstd = context.invstd as NDArray;
     const weight = context.weight as NDArray;
     const [needX, needW, needB] = context.needsInputGrad;
     const m = n * l;
-    let gb: NDArray | null = null;
-    let gw: NDArray | null = null;
-    let gx: NDArray | null = null;
-    // Sums of G and of G xhat per channel: the bias and weight gradients, and what dL/dx needs in training mode.
+    const scale = vec('mul', weight, invstd);
+    // sum G per channel: the bias gradient, and part of the others
     const sumG = channelSum(g, n, c, l, needB ? gradInto(context, 2, weight) : uninitialized(weight));
-    const gxhat = uninitialized(g);
-    kernels.binary('mul', g.data, xhat.data, gxhat.data);
-    const sumGXhat = channelSum(gxhat, n, c, l, needW ? gradInto(context, 1, weight) : uninitialized(weight));
-    if (needB) gb = sumG;
-    if (needW) gw = sumGXhat;
+    // work = G * centred (training) or G * x (eval); its channel sums give sum G xhat
+    const work = uninitialized(g);
+    let sumGXhat: NDArray;
+    if (context.training) {
+      kernels.binary('mul', g.data, (context.centered as NDArray).data, work.data);
+      sumGXhat = vec('mul', channelSum(work, n, c, l, uninitialized(weight)), invstd);
+    } else {
+      // sum G (x - mean) = sum G x - mean sum G
+      kernels.binary('mul', g.data, (context.x as NDArray).data, work.data);
+      const sumGX = channelSum(work, n, c, l, uninitialized(weight));
+      sumGXhat = vec('mul', vec('sub', sumGX, vec('mul', context.mean as NDArray, sumG)), invstd);
+    }
+    let gw: NDArray | null = null;
+    if (needW) {
+      gw = gradInto(context, 1, weight);
+      gw.data.set(sumGXhat.data);
+    }
+    let gx: NDArray | null = null;
     if (needX) {
-      // scale_c = weight_c invstd_c
-      const scale = uninitialized(weight);
-      kernels.binary('mul', weight.data, invstd.data, scale.data);
+      gx = work; // reused: its last use was the channel sums above
       if (context.training) {
-        // dL/dx = scale (G - sumG / m - xhat sumGXhat / m); gxhat is reused as the work array.
-        const meanG = uninitialized(weight);
-        kernels.binaryScalar('div', sumG.data, m, meanG.data);
-        const meanGXhat = uninitialized(weight);
-        kernels.binaryScalar('div', sumGXhat.data, m, meanGXhat.data);
-        const t = channelBroadcast(meanGXhat, n, c, l, g);
-        kernels.binary('mul', xhat.data, t.data, gxhat.data);
-        const mg = channelBroadcast(meanG, n, c, l, g);
-        kernels.binary('add', gxhat.data, mg.data, gxhat.data);
-        gx = uninitialized(g);
-        kernels.binary('sub', g.data, gxhat.data, gx.data);
-        const s = channelBroadcast(scale, n, c, l, g);
-        kernels.binary('mul', gx.data, s.data, gx.data);
+        // dL/dx = scale (G - sumG / m - xhat sumGXhat / m), xhat = centred invstd:
+        //       = G scale - centred (scale invstd sumGXhat / m) - scale sumG / m
+        const k = vec('div', vec('mul', vec('mul', scale, invstd), sumGXhat), m);
+        const shift = vec('div', vec('mul', scale, sumG), m);
+        perImage('mul', context.centered as NDArray, channelPlane(k, c, l), gx, n);
+        const scalePlane = channelPlane(scale, c, l);
+        const row = uninitialized(g, [scalePlane.size]);
+        const cl = scalePlane.size;
+        for (let i = 0; i < n; i++) {
+          const gi = gx.data.subarray(i * cl, (i + 1) * cl);
+          kernels.binary('mul', g.data.subarray(i * cl, (i + 1) * cl), scalePlane.data, row.data);
+          kernels.binary('sub', row.data, gi, gi);
+        }
+        perImage('sub', gx, channelPlane(shift, c, l), gx, n);
       } else {
-        gx = channelBroadcast(scale, n, c, l, g);
-        kernels.binary('mul', g.data, gx.data, gx.data);
+        perImage('mul', g, channelPlane(scale, c, l), gx, n);
       }
     }
-    return [gx, gw, gb];
+    return [gx, gw, needB ? sumG : null];
   }
+}
+
+/** `1 / sqrt(v + eps)` per channel. */
+function invStd(variance: NDArray, eps: number): NDArray {
+  const out = vec('add', variance, eps);
+  kernels.unary('sqrt', out.data, out.data);
+  kernels.unary('reciprocal', out.data, out.data);
+  return out;
 }
 
 /**
