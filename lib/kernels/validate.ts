@@ -39,25 +39,22 @@ function int32(kernel: string, name: string, a: unknown): Int32Array {
 
 /**
  * The array's memory is there: its buffer is not detached (transferred, e.g. by postMessage or structuredClone)
- * and a resizable buffer has not shrunk under it: the view must fit in its buffer's `byteLength` (0 once
- * detached).
- * NOTE: a view's own `length` cannot tell. In Node 20 (V8 11.3), once optimized code has seen views of resizable
- * or growable buffers, `length` of a detached fixed-length view returns its old value, so every length check
- * passed and the JS kernels read `undefined` (silent NaN). This check holds in such a process, but in a process
- * whose code has gone through very many kinds of buffers (the fuzz suite) V8 was seen to read even the
- * buffer's `byteLength` stale, and `at()` too: then a detached array can still reach a JS kernel. The addon is
- * not affected (N-API reads the true length; it refuses). A check that V8 cannot inline (ArrayBuffer's `slice`)
- * would allocate on every call.
+ * and a resizable buffer has not shrunk under it (a detached view's byteLength is 0).
+ * NOTE: `length` alone cannot tell. In Node 20 (V8 11.3), once optimized code has seen views of resizable or
+ * growable buffers, `length` of a detached fixed-length view returns its old value while `byteLength` says 0:
+ * every length check passed and the JS kernels read `undefined` (silent NaN). In a process whose code has gone
+ * through very many kinds of buffers (the fuzz suite) V8 was seen to read `byteLength`, the buffer's
+ * `byteLength` and `at()` stale too; a detached array can then still reach a JS kernel (the addon is not
+ * affected: N-API reads the true length and it refuses). A check V8 cannot inline (ArrayBuffer's `slice`)
+ * would allocate on every call; this one costs two loads.
  */
 function attached(kernel: string, name: string, a: FloatArray | Int32Array): void {
-  const end = a.byteOffset + a.length * a.BYTES_PER_ELEMENT;
-  if (a.length > 0 && end > a.buffer.byteLength) {
-    fail(
-      kernel,
-      `'${name}' has no memory (its buffer was detached or shrank): ${a.length} elements from byte ${a.byteOffset}, ` +
-        `buffer of ${a.buffer.byteLength} bytes`,
-    );
-  }
+  // Small enough for V8 to inline: the message is built out of line.
+  if (a.byteLength !== a.length * a.BYTES_PER_ELEMENT) noMemory(kernel, name, a);
+}
+
+function noMemory(kernel: string, name: string, a: FloatArray | Int32Array): never {
+  fail(kernel, `'${name}' has no memory (its buffer was detached or shrank): length ${a.length}, byteLength ${a.byteLength}`);
 }
 
 function describe(a: unknown): string {
@@ -142,7 +139,12 @@ function span(a: AnyArray): string {
  * allocation: these checks are on the training loop's path.
  */
 function apart(kernel: string, wName: string, w: AnyArray | null, oName: string, o: AnyArray | null): void {
-  if (w !== null && o !== null && overlaps(w, o)) {
+  // The usual call (separate buffers) stays small enough to inline; a shared buffer goes to the full check.
+  if (w !== null && o !== null && w.buffer === o.buffer) apartSlow(kernel, wName, w, oName, o);
+}
+
+function apartSlow(kernel: string, wName: string, w: AnyArray, oName: string, o: AnyArray): void {
+  if (overlaps(w, o)) {
     fail(
       kernel,
       `'${wName}' shares memory with '${oName}' (${w === o ? 'the same array' : `one buffer, ${span(w)} and ${span(o)}`}); ` +
@@ -151,10 +153,43 @@ function apart(kernel: string, wName: string, w: AnyArray | null, oName: string,
   }
 }
 
+/** A non-empty array's buffer, else null (an empty array overlaps nothing). */
+function bufferOf(a: AnyArray | null): ArrayBufferLike | null {
+  return a === null || a.length === 0 ? null : a.buffer;
+}
+
+function same(x: ArrayBufferLike | null, y: ArrayBufferLike | null): boolean {
+  return x !== null && x === y;
+}
+
+/**
+ * An optimizer kernel's arrays (names[i] for a[i]; null for an option that is off) share no memory pairwise:
+ * each buffer is read once and compared with the others, and only arrays on one buffer get the byte-range check,
+ * so the usual call (every array its own buffer) costs five property reads, not twenty.
+ */
+function disjoint(
+  kernel: string, names: readonly string[],
+  a0: AnyArray, a1: AnyArray, a2: AnyArray | null, a3: AnyArray | null = null, a4: AnyArray | null = null,
+): void {
+  const b0 = bufferOf(a0), b1 = bufferOf(a1), b2 = bufferOf(a2), b3 = bufferOf(a3), b4 = bufferOf(a4);
+  if (!(same(b0, b1) || same(b0, b2) || same(b0, b3) || same(b0, b4) || same(b1, b2) || same(b1, b3) ||
+        same(b1, b4) || same(b2, b3) || same(b2, b4) || same(b3, b4))) {
+    return;
+  }
+  const arrays = [a0, a1, a2, a3, a4];
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) apart(kernel, names[i], arrays[i], names[j], arrays[j]);
+  }
+}
+
 /** `w` is either apart from `o` or exactly `o`'s elements (an in-place pair of an elementwise kernel). */
 function apartOrSame(kernel: string, wName: string, w: AnyArray, oName: string, o: AnyArray): void {
+  if (w !== o && w.buffer === o.buffer) apartOrSameSlow(kernel, wName, w, oName, o);
+}
+
+function apartOrSameSlow(kernel: string, wName: string, w: AnyArray, oName: string, o: AnyArray): void {
   if (!overlaps(w, o)) return;
-  if (w === o || (w.byteOffset === o.byteOffset && w.byteLength === o.byteLength)) return;
+  if (w.byteOffset === o.byteOffset && w.byteLength === o.byteLength) return;
   fail(
     kernel,
     `'${wName}' partly overlaps '${oName}' (one buffer, ${span(w)} and ${span(o)}); ` +
@@ -175,6 +210,16 @@ function convOut(kernel: string, size: number, k: number, stride: number, pad: n
   if (k > size + 2 * pad) fail(kernel, `the ${k}-wide window does not fit ${axis} = ${size} with pad ${pad}`);
   return convOutputSize(size, k, stride, pad);
 }
+
+/** Each optimizer kernel's arrays, in the order `disjoint` gets them. */
+const SGDMOMENTUM_ARRAYS = ['param', 'buf', 'grad'] as const;
+const ADAM_ARRAYS = ['param', 'm', 'v', 'vmax', 'grad'] as const;
+const RMSPROP_ARRAYS = ['param', 'sq', 'gAvg', 'buf', 'grad'] as const;
+const ADAGRAD_ARRAYS = ['param', 'sum', 'grad'] as const;
+const ADAMAX_ARRAYS = ['param', 'm', 'u', 'grad'] as const;
+const ADADELTA_ARRAYS = ['param', 'sq', 'acc', 'grad'] as const;
+const RPROP_ARRAYS = ['param', 'prev', 'stepSize', 'grad'] as const;
+const ASGD_ARRAYS = ['param', 'ax', 'grad'] as const;
 
 export interface ValidateOptions {
   /** Check that index arrays are in range (O(indices)); a backend that checks them itself may skip this. */
@@ -251,8 +296,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       num(K, 'lr', lr), num(K, 'momentum', momentum), num(K, 'dampening', dampening);
       if (typeof nesterov !== 'boolean') throw new TypeError(`${K}: 'nesterov' must be a boolean, got ${typeof nesterov}`);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'buf', buf);
-      apart(K, 'param', param, 'buf', buf), apart(K, 'param', param, 'grad', grad);
-      apart(K, 'buf', buf, 'grad', grad);
+      disjoint(K, SGDMOMENTUM_ARRAYS, param, buf, grad);
       t.sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov);
     },
     adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps) {
@@ -260,10 +304,7 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       num(K, 'beta1', beta1), num(K, 'beta2', beta2), num(K, 'stepSize', stepSize), num(K, 'bc2Sqrt', bc2Sqrt), num(K, 'eps', eps);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'm', m),
         state(K, param, 'v', v), state(K, param, 'vmax', vmax, true);
-      apart(K, 'param', param, 'm', m), apart(K, 'param', param, 'v', v), apart(K, 'param', param, 'vmax', vmax), apart(K, 'param', param, 'grad', grad);
-      apart(K, 'm', m, 'v', v), apart(K, 'm', m, 'vmax', vmax), apart(K, 'm', m, 'grad', grad);
-      apart(K, 'v', v, 'vmax', vmax), apart(K, 'v', v, 'grad', grad);
-      apart(K, 'vmax', vmax, 'grad', grad);
+      disjoint(K, ADAM_ARRAYS, param, m, v, vmax, grad);
       t.adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
     },
     rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum) {
@@ -271,36 +312,28 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       num(K, 'lr', lr), num(K, 'alpha', alpha), num(K, 'eps', eps), num(K, 'momentum', momentum);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'sq', sq),
         state(K, param, 'gAvg', gAvg, true), state(K, param, 'buf', buf, true);
-      apart(K, 'param', param, 'sq', sq), apart(K, 'param', param, 'gAvg', gAvg), apart(K, 'param', param, 'buf', buf), apart(K, 'param', param, 'grad', grad);
-      apart(K, 'sq', sq, 'gAvg', gAvg), apart(K, 'sq', sq, 'buf', buf), apart(K, 'sq', sq, 'grad', grad);
-      apart(K, 'gAvg', gAvg, 'buf', buf), apart(K, 'gAvg', gAvg, 'grad', grad);
-      apart(K, 'buf', buf, 'grad', grad);
+      disjoint(K, RMSPROP_ARRAYS, param, sq, gAvg, buf, grad);
       t.rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum);
     },
     adagrad(param, grad, sum, clr, eps) {
       const K = 'adagrad';
       num(K, 'clr', clr), num(K, 'eps', eps);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'sum', sum);
-      apart(K, 'param', param, 'sum', sum), apart(K, 'param', param, 'grad', grad);
-      apart(K, 'sum', sum, 'grad', grad);
+      disjoint(K, ADAGRAD_ARRAYS, param, sum, grad);
       t.adagrad(param, grad, sum, clr, eps);
     },
     adamax(param, grad, m, u, beta1, beta2, stepSize, eps) {
       const K = 'adamax';
       num(K, 'beta1', beta1), num(K, 'beta2', beta2), num(K, 'stepSize', stepSize), num(K, 'eps', eps);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'm', m), state(K, param, 'u', u);
-      apart(K, 'param', param, 'm', m), apart(K, 'param', param, 'u', u), apart(K, 'param', param, 'grad', grad);
-      apart(K, 'm', m, 'u', u), apart(K, 'm', m, 'grad', grad);
-      apart(K, 'u', u, 'grad', grad);
+      disjoint(K, ADAMAX_ARRAYS, param, m, u, grad);
       t.adamax(param, grad, m, u, beta1, beta2, stepSize, eps);
     },
     adadelta(param, grad, sq, acc, lr, rho, eps) {
       const K = 'adadelta';
       num(K, 'lr', lr), num(K, 'rho', rho), num(K, 'eps', eps);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'sq', sq), state(K, param, 'acc', acc);
-      apart(K, 'param', param, 'sq', sq), apart(K, 'param', param, 'acc', acc), apart(K, 'param', param, 'grad', grad);
-      apart(K, 'sq', sq, 'acc', acc), apart(K, 'sq', sq, 'grad', grad);
-      apart(K, 'acc', acc, 'grad', grad);
+      disjoint(K, ADADELTA_ARRAYS, param, sq, acc, grad);
       t.adadelta(param, grad, sq, acc, lr, rho, eps);
     },
     rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep) {
@@ -308,17 +341,14 @@ export function validated(table: KernelTable, options: ValidateOptions): KernelT
       num(K, 'etaminus', etaminus), num(K, 'etaplus', etaplus), num(K, 'minStep', minStep), num(K, 'maxStep', maxStep);
       float(K, 'param', param), state(K, param, 'grad', grad),
         state(K, param, 'prev', prev), state(K, param, 'stepSize', stepSize);
-      apart(K, 'param', param, 'prev', prev), apart(K, 'param', param, 'stepSize', stepSize), apart(K, 'param', param, 'grad', grad);
-      apart(K, 'prev', prev, 'stepSize', stepSize), apart(K, 'prev', prev, 'grad', grad);
-      apart(K, 'stepSize', stepSize, 'grad', grad);
+      disjoint(K, RPROP_ARRAYS, param, prev, stepSize, grad);
       t.rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep);
     },
     asgd(param, grad, ax, decay, eta, mu) {
       const K = 'asgd';
       num(K, 'decay', decay), num(K, 'eta', eta), num(K, 'mu', mu);
       float(K, 'param', param), state(K, param, 'grad', grad), state(K, param, 'ax', ax);
-      apart(K, 'param', param, 'ax', ax), apart(K, 'param', param, 'grad', grad);
-      apart(K, 'ax', ax, 'grad', grad);
+      disjoint(K, ASGD_ARRAYS, param, ax, grad);
       t.asgd(param, grad, ax, decay, eta, mu);
     },
     fill(out, value) {
