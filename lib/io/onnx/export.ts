@@ -32,6 +32,7 @@ import {
   type TensorProtoObject,
   type ValueInfoProtoObject,
 } from './schema';
+import { CNN_EXPORTERS } from './export-cnn';
 
 /** The opsets this exporter writes. Every op it emits has the same meaning across them for our attributes. */
 export const ONNX_OPSETS = { min: 13, max: 21, default: 13 } as const;
@@ -151,6 +152,8 @@ export const ONNX_EXPORTERS = new Map<abstract new (...args: never[]) => Module,
   // In inference, dropout is the identity (and vugrad's is, once the model is in eval mode).
   [Dropout, (m: Dropout, x: OnnxValue, b: OnnxGraphBuilder) => b.node('Identity', [x.name], {}, x.example, 'dropout')],
   [Sequential, (m: Sequential, x: OnnxValue, b: OnnxGraphBuilder) => m.layers.reduce((y, layer) => b.emit(layer, y), x)],
+  // BatchNorm, average pooling, residual blocks and ResNet (lib/io/onnx/export-cnn.ts).
+  ...CNN_EXPORTERS,
   [
     MLP,
     (m: MLP, x: OnnxValue, b: OnnxGraphBuilder) =>
