@@ -222,8 +222,15 @@ export function rawCall(b: NativeBinding, kernel: KernelName): (args: unknown[])
 /** One fuzz case: throws (with the case described) when the backend breaks the contract. */
 export function check(kernel: KernelName, C: FloatCtor, dims: Dims, values: { seed: number; specialRate: number }, mu: Mutation): void {
   const plan = basePlan(specFor(kernel, dims), C, values.seed, values.specialRate);
+  const numeric = (i: number) => {
+    const a = plan.args[i];
+    return a.t === 'value' && typeof a.value === 'number';
+  };
+  const typeArg = mu.m === 'type' ? mu.arg % plan.args.length : -1;
+  const wasNumber = typeArg >= 0 && numeric(typeArg);
   const what = mutate(plan, mu);
   if (what === null) return;
+  const numberForNumber = wasNumber && numeric(typeArg);
   const f32 = C === Float32Array;
   const want = run(tableCall(reference, kernel), clonePlan(plan));
   const got = run(tableCall(candidate, kernel), clonePlan(plan));
@@ -233,6 +240,10 @@ export function check(kernel: KernelName, C: FloatCtor, dims: Dims, values: { se
     if (!named(kernel, got.error)) throw new Error(`${where}: threw an error that does not name the kernel: ${String(got.error)}`);
   } else if (!want.ok) {
     throw new Error(`${where}: accepted a call the reference refuses (${(want.error as Error).message})`);
+  } else if (numberForNumber) {
+    // A number where a number was (2^31 as Adamax's beta1): that is a value, not a type. Both backends accept
+    // it; a far-out rate makes `1 - beta` cancel, and float32 and double then differ by more than rounding.
+    // Valid calls cover the values; here only crash-freedom and named errors are required.
   } else if (mu.m === 'detach') {
     // NOTE: no comparison for a detached array: after this suite's other cases V8 (Node 20) can read a detached
     // view's length stale in optimized code, so validate() may let it through to a JS kernel, which reads
@@ -249,7 +260,7 @@ export function check(kernel: KernelName, C: FloatCtor, dims: Dims, values: { se
     // The raw addon has no TypeScript checks in front: it must check everything itself and never crash.
     const r = run(rawCall(raw, kernel), clonePlan(plan));
     if (!r.ok && !named(kernel, r.error)) throw new Error(`${where}: the raw addon threw an unnamed error: ${String(r.error)}`);
-    if (r.ok && want.ok && mu.m !== 'type' && mu.m !== 'detach') {
+    if (r.ok && want.ok && mu.m !== 'type' && mu.m !== 'detach') { // (a 'type' case's raw arguments differ: op codes)
       const diff = difference(r, want, plan, f32);
       if (diff) throw new Error(`${where}, raw addon: ${diff}`);
     }
