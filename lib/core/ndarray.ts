@@ -11,9 +11,12 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import * as os from 'node:os';
+import type { DType, FloatArray } from '../kernels/dtype';
 
-export type DType = 'float32' | 'float64';
-export type FloatArray = Float32Array | Float64Array;
+// NOTE: the array types live in the kernels' leaf module (the ground floor, which imports nothing from core);
+// re-exported here so that every import of them from core/ndarray, core and 'vugrad' keeps working.
+export type { DType, FloatArray };
+
 /** A nested JS array of numbers, such as `[[1, 2], [3, 4]]`, or a single number (a scalar). */
 export type NestedArray = number | NestedArray[];
 

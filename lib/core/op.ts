@@ -1,5 +1,5 @@
 /**
- * `Op` and `OpNode`: the operation half of the computation graph.
+ * `Op`: the operation half of the computation graph (the `OpNode` recording each application is in op-node.ts).
  *
  * An Op is a class of two static functions. `forward(context, ...inputs, options)` computes the output value
  * from input *values* (NDArrays) and may store in `context` whatever the backward needs. `backward(context,
@@ -22,50 +22,12 @@
  * const y = Square.doForward(x);
  */
 import { NDArray } from './ndarray';
+import { OpNode, type Context, type Grads, type OpClass, type OpOptions } from './op-node';
 import { TensorNode } from './tensor-node';
 
-/**
- * What forward leaves for backward. `needsInputGrad[i]` says whether input i wants a gradient, so backward can
- * skip work nobody asked for (return null for it).
- */
-export interface Context {
-  needsInputGrad: boolean[];
-  /**
-   * Set only while backward runs: for input i, an array of the input's shape that backward may write input i's
-   * whole gradient into instead of allocating one (the input's own gradient buffer, zeroed by `zeroGrad` and
-   * not otherwise needed), or null. An op that writes into it returns that array as input i's gradient.
-   * Parameters then keep one gradient buffer for the whole training run (see `gradInto` in ops/util.ts).
-   */
-  gradInto?: (NDArray | null)[];
-  [key: string]: unknown;
-}
-
-/** One gradient per input, or null where the input needs none. */
-export type Grads = (NDArray | null)[];
-
-/** Constants an op is configured with (`dim`, `repeats`, `indices`, ...): they get no gradient. */
-export type OpOptions = Record<string, unknown>;
-
-/** The class side of an Op, as stored in `OpNode.op`. */
-export interface OpClass {
-  readonly name: string;
-  forward(context: Context, ...args: never[]): NDArray;
-  backward(context: Context, gradOutput: NDArray): Grads;
-}
-
-/** The node recording one application of an Op: which op, what it saved, its inputs and outputs. */
-export class OpNode {
-  constructor(
-    readonly op: OpClass,
-    public context: Context,
-    public inputs: TensorNode[],
-    public outputs: TensorNode[] = [],
-  ) {}
-
-  toString(): string {
-    return `OpNode(${this.op.name}, inputs=${this.inputs.length})`;
-  }
-}
+// NOTE: Context, Grads, OpClass, OpOptions and OpNode live in ./op-node (so that tensor-node.ts and this file do
+// not import each other); re-exported here, where every op imports them from.
+export { OpNode, type Context, type Grads, type OpClass, type OpOptions };
 
 export abstract class Op {
   /** Computes the output value from the input values; stores what backward needs in `context`. */

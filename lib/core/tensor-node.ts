@@ -13,11 +13,11 @@
  */
 import { kernels } from '../kernels';
 import { NDArray, type DType, type FloatArray, sameShape, shapeString } from './ndarray';
-import type { OpNode } from './op';
+import type { OpNode } from './op-node';
 
 export interface TensorNodeOptions {
   /** The OpNode that computed this node; null or absent for a leaf. */
-  source?: OpNode | null;
+  source?: OpNode<TensorNode> | null;
   /**
    * Whether a gradient is wanted for this node (default true). Mark input data `false`: no gradient is stored
    * for it and no work is spent computing one (PyTorch's `requires_grad`).
@@ -28,7 +28,7 @@ export interface TensorNodeOptions {
 
 export class TensorNode {
   value: NDArray;
-  source: OpNode | null;
+  source: OpNode<TensorNode> | null;
   name?: string;
   requiresGrad: boolean;
   private _grad: NDArray | null = null;
@@ -150,13 +150,13 @@ export class TensorNode {
     // Arrays handed to a node by backward in this pass: a grad array an op returns twice (Add returns G for
     // both inputs) must be copied rather than shared, so each node owns its grad.
     const owned = new Set<FloatArray>([seed.data]);
-    accumulate(this, seed, owned);
+    this.accumulateGrad(seed, owned);
     for (let i = order.length - 1; i >= 0; i--) {
       const node = order[i];
       const source = node.source;
       if (source === null || node._grad === null || node._gradStale) continue;
       const inputs = source.inputs;
-      source.context.gradInto = reusableGrads(inputs, owned);
+      source.context.gradInto = TensorNode.reusableGrads(inputs, owned);
       const grads = source.op.backward(source.context, node._grad);
       source.context.gradInto = undefined;
       if (!Array.isArray(grads) || grads.length < inputs.length) {
@@ -170,7 +170,7 @@ export class TensorNode {
         if (g && !(g instanceof NDArray)) {
           throw new TypeError(`${source.op.name}.backward returned ${describe(g)} for input ${j}, expected an NDArray or null`);
         }
-        if (g && inputs[j].requiresGrad) accumulate(inputs[j], g, owned);
+        if (g && inputs[j].requiresGrad) inputs[j].accumulateGrad(g, owned);
       }
     }
   }
@@ -213,6 +213,49 @@ export class TensorNode {
     }
   }
 
+  /**
+   * For each input, its gradient buffer when backward may overwrite it: zeroed by zeroGrad (stale), not handed
+   * out in this pass, and not the same node as an earlier input of the op (x * x gets one buffer, not two).
+   * Writing a parameter's gradient there saves allocating (and page-faulting) a fresh array every batch: 9.8 MB
+   * per step for the course's 784-3136 layer.
+   */
+  private static reusableGrads(inputs: TensorNode[], owned: Set<FloatArray>): (NDArray | null)[] | undefined {
+    let out: (NDArray | null)[] | undefined;
+    for (let j = 0; j < inputs.length; j++) {
+      const input = inputs[j];
+      if (!input.requiresGrad || !input._gradStale || input._grad === null || owned.has(input._grad.data)) continue;
+      if (inputs.indexOf(input) !== j) continue;
+      out ??= new Array<NDArray | null>(inputs.length).fill(null);
+      out[j] = input._grad;
+    }
+    return out;
+  }
+
+  /**
+   * Adds `g` to this node's gradient during backward; `owned` holds the arrays handed to a node in this pass.
+   * NOTE: works on the fields, not through the `grad` getter, which would allocate zeros to add to.
+   */
+  private accumulateGrad(g: NDArray, owned: Set<FloatArray>): void {
+    if (!sameShape(g.shape, this.value.shape)) {
+      throw new Error(
+        `backward: ${this.source ? this.source.op.name + ' output' : 'a node'} of shape ${shapeString(this.value.shape)} ` +
+          `received a gradient of shape ${shapeString(g.shape)}`,
+      );
+    }
+    if (this._grad === null || this._gradStale) {
+      // A stale (zeroed) gradient is replaced rather than added to: zero + g is g. A fresh array from the op is
+      // taken as it is (no pass at all); one that another node already holds is copied.
+      // (g may be the stale buffer itself, written in place through context.gradInto: taken the same way.)
+      if (!owned.has(g.data)) this._grad = g;
+      else if (this._grad !== null) this._grad.data.set(g.data);
+      else this._grad = g.copy();
+      this._gradStale = false;
+    } else {
+      kernels.axpy(1, g.data, this._grad.data);
+    }
+    owned.add(this._grad.data);
+  }
+
   toString(): string {
     const label = this.name ? ` '${this.name}'` : '';
     const from = this.source ? `, source=${this.source.op.name}` : '';
@@ -235,47 +278,6 @@ function clearedMessage(what: string, root: TensorNode, cut: TensorNode): string
     `(their gradients would silently stay zero). Compute the loss again with a new forward pass` +
     (what === 'backward' ? ', and call backward() before clear()' : ', or zero the parameters themselves (optimizer.zeroGrad())')
   );
-}
-
-/**
- * For each input, its gradient buffer when backward may overwrite it: zeroed by zeroGrad (stale), not handed
- * out in this pass, and not the same node as an earlier input of the op (x * x gets one buffer, not two).
- * Writing a parameter's gradient there saves allocating (and page-faulting) a fresh array every batch: 9.8 MB
- * per step for the course's 784-3136 layer.
- */
-function reusableGrads(inputs: TensorNode[], owned: Set<FloatArray>): (NDArray | null)[] | undefined {
-  let out: (NDArray | null)[] | undefined;
-  for (let j = 0; j < inputs.length; j++) {
-    const self = inputs[j] as unknown as { _grad: NDArray | null; _gradStale: boolean; requiresGrad: boolean };
-    if (!self.requiresGrad || !self._gradStale || self._grad === null || owned.has(self._grad.data)) continue;
-    if (inputs.indexOf(inputs[j]) !== j) continue;
-    out ??= new Array<NDArray | null>(inputs.length).fill(null);
-    out[j] = self._grad;
-  }
-  return out;
-}
-
-function accumulate(node: TensorNode, g: NDArray, owned: Set<FloatArray>): void {
-  // NOTE: reaching into the private fields keeps `grad`'s getter from allocating zeros we would add to.
-  const self = node as unknown as { _grad: NDArray | null; _gradStale: boolean };
-  if (!sameShape(g.shape, node.value.shape)) {
-    throw new Error(
-      `backward: ${node.source ? node.source.op.name + ' output' : 'a node'} of shape ${shapeString(node.value.shape)} ` +
-        `received a gradient of shape ${shapeString(g.shape)}`,
-    );
-  }
-  if (self._grad === null || self._gradStale) {
-    // A stale (zeroed) gradient is replaced rather than added to: zero + g is g. A fresh array from the op is
-    // taken as it is (no pass at all); one that another node already holds is copied.
-    // (g may be the stale buffer itself, written in place through context.gradInto: taken the same way.)
-    if (!owned.has(g.data)) self._grad = g;
-    else if (self._grad !== null) self._grad.data.set(g.data);
-    else self._grad = g.copy();
-    self._gradStale = false;
-  } else {
-    kernels.axpy(1, g.data, self._grad.data);
-  }
-  owned.add(self._grad.data);
 }
 
 /**

@@ -14,7 +14,7 @@
  * Axis reductions describe an array as `[outer, n, inner]` and reduce or expand the middle axis; that covers
  * "sum along dim d" for any d of any shape (outer = product of sizes before d, inner = product after).
  */
-import type { FloatArray } from '../core/ndarray';
+import type { FloatArray } from './dtype';
 
 export type UnaryOp =
   | 'neg'

@@ -9,7 +9,7 @@
  * `validated()` in front of this table, and checked again in C++.
  */
 import * as path from 'node:path';
-import type { FloatArray } from '../core/ndarray';
+import type { FloatArray } from './dtype';
 import type { BinaryOp, KernelName, KernelTable, UnaryOp } from './names';
 
 /** The functions the addon exports (native/src/addon.cc). Op arguments are codes, see UNARY_CODES. */

@@ -8,7 +8,7 @@
  * (`KERNEL_ALIASING`): an array a kernel writes shares no memory with its other arrays, except in place. The checks are O(1) except for index ranges, which are
  * O(number of indices) and can be left to a backend that checks them itself (the native addon does).
  */
-import type { FloatArray } from '../core/ndarray';
+import type { FloatArray } from './dtype';
 import { convOutputSize, type BinaryOp, type KernelName, type KernelTable, type UnaryOp } from './names';
 
 const UNARY_OPS: ReadonlySet<string> = new Set<UnaryOp>([

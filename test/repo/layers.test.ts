@@ -1,6 +1,6 @@
 /**
  * The layering rules (.dependency-cruiser.cjs) hold for lib/, and the checker is shown to catch what it forbids:
- * an upward import and a cycle between folders, planted in test/fixtures/layers.
+ * an upward import, a cycle between folders and a cycle within lib/core, planted in test/fixtures/layers.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -23,10 +23,14 @@ describe('layers', () => {
     expect(r.status).toBe(0);
   });
 
-  it('the checker fails on an upward import and on a folder cycle', () => {
+  it('the checker fails on an upward import, a folder cycle and a cycle within core', () => {
     const r = cruise(path.join(root, 'test', 'fixtures', 'layers'));
     expect(r.status).not.toBe(0);
     expect(r.out).toContain('no-upward-from-kernels: lib/kernels/upward.ts → lib/cli/shell.ts');
     expect(r.out).toMatch(/no-circular-between-folders: lib\/(core\/a|kernels\/b)\.ts/);
+    // A cycle within lib/core, even of type-only imports (tensor-node.ts and op.ts were one).
+    expect(r.out).toMatch(/no-circular-in-core: lib\/core\/(c|d)\.ts/);
+    // A type-only upward import is forbidden too.
+    expect(r.out).toContain('no-upward-from-kernels: lib/kernels/typed.ts → lib/core/c.ts');
   });
 });

@@ -1,5 +1,5 @@
 /** im2col / col2im for 2-D convolution, and max-pooling. */
-import type { FloatArray } from '../../core/ndarray';
+import type { FloatArray } from '../dtype';
 import { convOutputSize } from '../names';
 import { gemm } from './gemm';
 import { indexAt } from './indices';

@@ -1,5 +1,5 @@
 /** Elementwise kernels: unary functions and their gradients, binary ops, scaled adds. */
-import type { FloatArray } from '../../core/ndarray';
+import type { FloatArray } from '../dtype';
 import type { BinaryOp, UnaryOp } from '../names';
 
 function sigmoid(x: number): number {

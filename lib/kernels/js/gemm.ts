@@ -5,7 +5,7 @@
  * Transposed operands are packed into a row-major scratch copy first: one O(n^2) copy buys unit stride in the
  * O(n^3) loop.
  */
-import type { FloatArray } from '../../core/ndarray';
+import type { FloatArray } from '../dtype';
 
 const BLOCK_I = 64;
 const BLOCK_K = 128;

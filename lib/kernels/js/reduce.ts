@@ -1,5 +1,5 @@
 /** Reductions, broadcasts, gathers and scatters along an axis, and the row-wise softmax family. */
-import type { FloatArray } from '../../core/ndarray';
+import type { FloatArray } from '../dtype';
 import { indexAt } from './indices';
 
 export function sumAll(x: FloatArray): number {
