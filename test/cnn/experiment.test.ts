@@ -1,5 +1,5 @@
 /**
- * `vugrad experiment cifar-models --quick`, in process on a tiny CIFAR-10 folder (40 samples, 1 epoch): three
+ * `vugrad experiment cifar-models --quick`, in process on a tiny CIFAR-10 folder (20 samples, 1 epoch): three
  * runs (LeNet, ResNet-8, ResNet-20), a results table and a figure with the accuracy-by-time chart.
  */
 import * as fs from 'node:fs';
@@ -23,7 +23,7 @@ test('cifar-models --quick: LeNet, ResNet-8 and ResNet-20, with results and figu
     quick: true,
     outDir: out,
     data: path.join(tmp, 'cifar'),
-    extra: { limit: '40', epochs: '1' },
+    extra: { limit: '20', epochs: '1' },
     log: (l) => lines.push(l),
   });
   expect(r.rows.map((x) => x.label)).toEqual(['LeNet', 'ResNet-8', 'ResNet-20']);
