@@ -16,7 +16,7 @@
  */
 import { NDArray, shapeString, type DType } from '../core/ndarray';
 import { TensorNode } from '../core/tensor-node';
-import { BatchNormFunction } from '../ops/batchnorm';
+import { BatchNormOp } from '../ops/batchnorm';
 import { Module } from './module';
 
 export interface BatchNormOptions {
@@ -102,7 +102,7 @@ export abstract class BatchNorm extends Module {
       factor = this.momentum === null ? 1 / this._numBatchesTracked.data[0] : this.momentum;
     }
     const [weight, bias] = this._identity ?? [this.weight as TensorNode, this.bias as TensorNode];
-    return BatchNormFunction.doForward(x, weight, bias, {
+    return BatchNormOp.doForward(x, weight, bias, {
       training: useBatchStats,
       eps: this.eps,
       // Running statistics are updated only in training mode (and used only in eval mode).

@@ -9,8 +9,8 @@
 import { NDArray, shapeString, type DType } from '../core/ndarray';
 import { globalRandom, type Random } from '../core/random';
 import { TensorNode } from '../core/tensor-node';
-import { Conv2dFunction, MaxPool2dFunction } from '../ops/conv';
-import { LinearFunction } from '../ops/linear';
+import { Conv2dOp, MaxPool2dOp } from '../ops/conv';
+import { LinearOp } from '../ops/linear';
 import '../ops/tensor-methods';
 import { initLayer, type InitName, type Initializer } from './init';
 import { Module, type ModuleEntry } from './module';
@@ -62,7 +62,7 @@ export class Linear extends Module {
   }
 
   forward(x: TensorNode): TensorNode {
-    return this.bias === null ? LinearFunction.doForward(x, this.weight) : LinearFunction.doForward(x, this.weight, this.bias);
+    return this.bias === null ? LinearOp.doForward(x, this.weight) : LinearOp.doForward(x, this.weight, this.bias);
   }
 
   protected override describe(): string {
@@ -116,8 +116,8 @@ export class Conv2d extends Module {
   forward(x: TensorNode): TensorNode {
     const options = { stride: this.stride, padding: this.padding };
     return this.bias === null
-      ? Conv2dFunction.doForward(x, this.weight, options)
-      : Conv2dFunction.doForward(x, this.weight, this.bias, options);
+      ? Conv2dOp.doForward(x, this.weight, options)
+      : Conv2dOp.doForward(x, this.weight, this.bias, options);
   }
 
   protected override describe(): string {
@@ -137,7 +137,7 @@ export class MaxPool2d extends Module {
   }
 
   forward(x: TensorNode): TensorNode {
-    return MaxPool2dFunction.doForward(x, { kernel: this.kernel, stride: this.stride });
+    return MaxPool2dOp.doForward(x, { kernel: this.kernel, stride: this.stride });
   }
 
   protected override describe(): string {

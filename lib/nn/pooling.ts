@@ -7,7 +7,7 @@
  * pool.call(x).shape;   // [N, C, 1, 1] for x of [N, C, H, W]
  */
 import type { TensorNode } from '../core/tensor-node';
-import { AvgPool2dFunction, adaptiveAvgPool2d } from '../ops/pooling-avg';
+import { AvgPool2dOp, adaptiveAvgPool2d } from '../ops/pooling-avg';
 import { Module } from './module';
 
 /** Average over `kernel x kernel` windows, step `stride` (default: the kernel), zero `padding` counted in the mean. */
@@ -24,7 +24,7 @@ export class AvgPool2d extends Module {
   }
 
   forward(x: TensorNode): TensorNode {
-    return AvgPool2dFunction.doForward(x, { kernel: this.kernel, stride: this.stride, padding: this.padding });
+    return AvgPool2dOp.doForward(x, { kernel: this.kernel, stride: this.stride, padding: this.padding });
   }
 
   protected override describe(): string {

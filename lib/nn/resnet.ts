@@ -16,8 +16,8 @@
 import { NDArray, type DType } from '../core/ndarray';
 import type { Random } from '../core/random';
 import { TensorNode } from '../core/tensor-node';
-import { Conv2dFunction } from '../ops/conv';
-import { GlobalAvgPool2dFunction } from '../ops/pooling-avg';
+import { Conv2dOp } from '../ops/conv';
+import { GlobalAvgPool2dOp } from '../ops/pooling-avg';
 import '../ops/tensor-methods';
 import { BatchNorm2d } from './batchnorm';
 import { Conv2d, Linear, Sequential } from './layers';
@@ -94,7 +94,7 @@ export class BasicBlock extends Module {
     const y = this.bn2.call(this.conv2.call(this.bn1.call(this.conv1.call(x)).relu()));
     let s = x;
     if (this.shortcut) s = this.shortcut.call(x);
-    else if (this._select) s = Conv2dFunction.doForward(x, this._select, { stride: this.stride, padding: 0 });
+    else if (this._select) s = Conv2dOp.doForward(x, this._select, { stride: this.stride, padding: 0 });
     return y.add(s).relu();
   }
 
@@ -151,7 +151,7 @@ export class ResNet extends Module {
   forward(x: TensorNode): TensorNode {
     let y = this.bn1.call(this.conv1.call(x)).relu();
     for (const block of [...this.layer1, ...this.layer2, ...this.layer3]) y = block.call(y);
-    y = GlobalAvgPool2dFunction.doForward(y);
+    y = GlobalAvgPool2dOp.doForward(y);
     return this.fc.call(y.reshape([y.shape[0], y.shape[1]]));
   }
 

@@ -104,9 +104,9 @@ function checkVector(what: string, v: NDArray | null | undefined, c: number, x: 
  * stored: `xhat = centred * invstd` is folded into per-channel constants.
  *
  * @example
- * const y = BatchNormFunction.doForward(x, weight, bias, { training: true, runningMean, runningVar, factor: 0.1 });
+ * const y = BatchNormOp.doForward(x, weight, bias, { training: true, runningMean, runningVar, factor: 0.1 });
  */
-export class BatchNormFunction extends Op {
+export class BatchNormOp extends Op {
   static override forward(context: Context, x: NDArray, weight: NDArray, bias: NDArray, options: BatchNormOptions): NDArray {
     const [n, c, l] = batchNormGeometry(x);
     const eps = options.eps ?? 1e-5;
@@ -218,11 +218,16 @@ function invStd(variance: NDArray, eps: number): NDArray {
 }
 
 /**
- * Batch normalisation of `[N, C, ...]` (PyTorch's `F.batch_norm`). See `BatchNormFunction`.
+ * Batch normalisation of `[N, C, ...]` (PyTorch's `F.batch_norm`). See `BatchNormOp`.
  *
  * @example
  * const y = batchNorm(x, weight, bias, { training: true, runningMean, runningVar });
  */
 export function batchNorm(x: TensorNode, weight: TensorNode, bias: TensorNode, options: BatchNormOptions): TensorNode {
-  return BatchNormFunction.doForward(x, weight, bias, { ...options });
+  return BatchNormOp.doForward(x, weight, bias, { ...options });
 }
+
+/** @deprecated use `BatchNormOp` (op names: docs/conventions.md); removed in 0.3 */
+export const BatchNormFunction = BatchNormOp;
+/** @deprecated use `BatchNormOpOptions` (this type, as exported from the package); removed in 0.3 */
+export type BatchNormFunctionOptions = BatchNormOptions;

@@ -44,9 +44,9 @@ export interface Conv2dOptions {
  * PyTorch: `F.conv2d`.
  *
  * @example
- * const y = Conv2dFunction.doForward(x, weight, bias, { stride: 1, padding: 2 });
+ * const y = Conv2dOp.doForward(x, weight, bias, { stride: 1, padding: 2 });
  */
-export class Conv2dFunction extends Op {
+export class Conv2dOp extends Op {
   static override forward(
     context: Context,
     x: NDArray,
@@ -119,7 +119,7 @@ export class Conv2dFunction extends Op {
  * Gradient: each output's G goes to the input position that was the maximum of its window (the first one on
  * ties); windows that overlap add up. Everything else gets zero. PyTorch: `F.max_pool2d(x, kernel, stride)`.
  */
-export class MaxPool2dFunction extends Op {
+export class MaxPool2dOp extends Op {
   static override forward(context: Context, x: NDArray, options: { kernel: number; stride?: number }): NDArray {
     const k = checkInteger('maxpool2d', 'kernel', options.kernel, 1);
     const stride = checkInteger('maxpool2d', 'stride', options.stride ?? k, 1);
@@ -151,13 +151,18 @@ export class MaxPool2dFunction extends Op {
 
 /**
  * Convolves a batch `[N, C, H, W]` with a weight `[O, C, kh, kw]` and an optional bias `[O]`
- * (PyTorch's `F.conv2d`). See `Conv2dFunction`.
+ * (PyTorch's `F.conv2d`). See `Conv2dOp`.
  */
 export function conv2d(x: TensorNode, weight: TensorNode, bias: TensorNode | null = null, options: Conv2dOptions = {}): TensorNode {
-  return bias === null ? Conv2dFunction.doForward(x, weight, { ...options }) : Conv2dFunction.doForward(x, weight, bias, { ...options });
+  return bias === null ? Conv2dOp.doForward(x, weight, { ...options }) : Conv2dOp.doForward(x, weight, bias, { ...options });
 }
 
-/** Max-pools a batch `[N, C, H, W]` (PyTorch's `F.max_pool2d`). See `MaxPool2dFunction`. */
+/** Max-pools a batch `[N, C, H, W]` (PyTorch's `F.max_pool2d`). See `MaxPool2dOp`. */
 export function maxPool2d(x: TensorNode, kernel: number, stride: number = kernel): TensorNode {
-  return MaxPool2dFunction.doForward(x, { kernel, stride });
+  return MaxPool2dOp.doForward(x, { kernel, stride });
 }
+
+/** @deprecated use `Conv2dOp` (op names: docs/conventions.md); removed in 0.3 */
+export const Conv2dFunction = Conv2dOp;
+/** @deprecated use `MaxPool2dOp` (op names: docs/conventions.md); removed in 0.3 */
+export const MaxPool2dFunction = MaxPool2dOp;

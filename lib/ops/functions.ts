@@ -3,8 +3,8 @@
  *
  * @example
  * const probs = softmax(logits);
- * const loss = crossEntropy(logits, targets);          // mean over the batch
  * const courseLoss = logceloss(logsoftmax(logits), targets); // summed, as the course defines it
+ * // (the mean cross-entropy from logits, fused and stable, is `crossEntropyLoss(logits, targets)`, with the losses)
  */
 import type { TensorNode } from '../core/tensor-node';
 import { Log, ReLU, Sigmoid } from './unary';
@@ -35,7 +35,7 @@ export function logsoftmax(x: TensorNode): TensorNode {
 
 /**
  * The course's cross-entropy loss from *probabilities* `[batch, classes]`: `-sum_i log p[i, t_i]`, summed over
- * the batch. Prefer `crossEntropy` on logits: it is stable and fused.
+ * the batch. Prefer `crossEntropyLoss` on logits: it is stable and fused.
  */
 export function celoss(probabilities: TensorNode, targets: ArrayLike<number>): TensorNode {
   const picked = Select.doForward(probabilities, { indices: targets });
@@ -54,6 +54,9 @@ export function logceloss(logProbabilities: TensorNode, targets: ArrayLike<numbe
 /**
  * Cross-entropy from logits and integer targets, as PyTorch's `F.cross_entropy`: the mean over the batch by
  * default, or the sum with `{ reduction: 'sum' }`. Fused with the softmax and numerically stable.
+ *
+ * @deprecated use `crossEntropyLoss` (the same loss: losses are named `...Loss`, docs/conventions.md); removed
+ * in 0.3. NOTE: a function rather than an alias: crossEntropyLoss is in nn, a layer above ops.
  */
 export function crossEntropy(logits: TensorNode, targets: ArrayLike<number>, options: { reduction?: Reduction } = {}): TensorNode {
   return CrossEntropy.doForward(logits, { targets, reduction: options.reduction ?? 'mean' });

@@ -19,9 +19,9 @@ import { gradInto, uninitialized } from './util';
  * the rows (b was repeated on every row: the backward of that broadcast is a sum). PyTorch: `F.linear`.
  *
  * @example
- * const y = LinearFunction.doForward(x, weight, bias);   // or linear(x, weight, bias)
+ * const y = LinearOp.doForward(x, weight, bias);   // or linear(x, weight, bias)
  */
-export class LinearFunction extends Op {
+export class LinearOp extends Op {
   static override forward(context: Context, x: NDArray, weight: NDArray, bias?: NDArray): NDArray {
     if (weight.ndim !== 2) throw new RangeError(`linear: weight must be [out, in], got shape ${shapeString(weight.shape)}`);
     const [outF, inF] = weight.shape;
@@ -68,7 +68,10 @@ export class LinearFunction extends Op {
   }
 }
 
-/** `x @ weight^T + bias` (PyTorch's `F.linear`); the bias is optional. See `LinearFunction`. */
+/** `x @ weight^T + bias` (PyTorch's `F.linear`); the bias is optional. See `LinearOp`. */
 export function linear(x: TensorNode, weight: TensorNode, bias: TensorNode | null = null): TensorNode {
-  return bias === null ? LinearFunction.doForward(x, weight) : LinearFunction.doForward(x, weight, bias);
+  return bias === null ? LinearOp.doForward(x, weight) : LinearOp.doForward(x, weight, bias);
 }
+
+/** @deprecated use `LinearOp` (op names: docs/conventions.md); removed in 0.3 */
+export const LinearFunction = LinearOp;

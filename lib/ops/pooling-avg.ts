@@ -1,13 +1,13 @@
 /**
  * Average pooling, written against the existing kernels.
  *
- * - `AvgPool2dFunction`: square windows `kernel` with step `stride` and zero `padding`, as PyTorch's
+ * - `AvgPool2dOp`: square windows `kernel` with step `stride` and zero `padding`, as PyTorch's
  *   `F.avg_pool2d(x, kernel, stride, padding)` with its defaults (`count_include_pad=True`, so a window that
  *   overlaps the padding still divides by kernel^2; `ceil_mode=False`). All N C planes are one "image" of N C
  *   channels for `im2col`, whose rows `(plane, ky, kx)` are then summed over the window (`sumAxis`) and
  *   divided by kernel^2. Gradient: G / kernel^2 repeated over each window (`broadcastAxis`), then `col2im`
  *   (the adjoint of im2col: windows that overlap add up).
- * - `GlobalAvgPool2dFunction`: the mean of each plane, `[N, C, H, W] -> [N, C, 1, 1]` (PyTorch's
+ * - `GlobalAvgPool2dOp`: the mean of each plane, `[N, C, H, W] -> [N, C, 1, 1]` (PyTorch's
  *   `F.adaptive_avg_pool2d(x, 1)`). Gradient: G / (H W) at every position of the plane.
  */
 import { NDArray, shapeString } from '../core/ndarray';
@@ -39,7 +39,7 @@ export interface AvgPool2dOptions {
 }
 
 /** Average pooling over square windows (see the file comment). PyTorch: `F.avg_pool2d`. */
-export class AvgPool2dFunction extends Op {
+export class AvgPool2dOp extends Op {
   static override forward(context: Context, x: NDArray, options: AvgPool2dOptions): NDArray {
     const k = checkInteger('avgpool2d', 'kernel', options.kernel, 1);
     const stride = checkInteger('avgpool2d', 'stride', options.stride ?? k, 1);
@@ -76,7 +76,7 @@ export class AvgPool2dFunction extends Op {
 }
 
 /** The mean of each plane, `[N, C, H, W] -> [N, C, 1, 1]` (see the file comment). PyTorch: `F.adaptive_avg_pool2d(x, 1)`. */
-export class GlobalAvgPool2dFunction extends Op {
+export class GlobalAvgPool2dOp extends Op {
   static override forward(context: Context, x: NDArray): NDArray {
     checkImages('adaptive_avg_pool2d', x);
     const h = x.shape[x.ndim - 2];
@@ -100,9 +100,9 @@ export class GlobalAvgPool2dFunction extends Op {
   }
 }
 
-/** Average-pools a batch `[N, C, H, W]` (PyTorch's `F.avg_pool2d`). See `AvgPool2dFunction`. */
+/** Average-pools a batch `[N, C, H, W]` (PyTorch's `F.avg_pool2d`). See `AvgPool2dOp`. */
 export function avgPool2d(x: TensorNode, kernel: number, stride: number = kernel, padding = 0): TensorNode {
-  return AvgPool2dFunction.doForward(x, { kernel, stride, padding });
+  return AvgPool2dOp.doForward(x, { kernel, stride, padding });
 }
 
 /**
@@ -111,7 +111,7 @@ export function avgPool2d(x: TensorNode, kernel: number, stride: number = kernel
  * kernel = stride = input / output).
  */
 export function adaptiveAvgPool2d(x: TensorNode, outputSize = 1): TensorNode {
-  if (outputSize === 1) return GlobalAvgPool2dFunction.doForward(x);
+  if (outputSize === 1) return GlobalAvgPool2dOp.doForward(x);
   const h = x.shape[x.shape.length - 2];
   const w = x.shape[x.shape.length - 1];
   if (!Number.isInteger(outputSize) || outputSize < 1 || h !== w || h % outputSize !== 0) {
@@ -120,5 +120,10 @@ export function adaptiveAvgPool2d(x: TensorNode, outputSize = 1): TensorNode {
     );
   }
   const k = h / outputSize;
-  return AvgPool2dFunction.doForward(x, { kernel: k, stride: k });
+  return AvgPool2dOp.doForward(x, { kernel: k, stride: k });
 }
+
+/** @deprecated use `AvgPool2dOp` (op names: docs/conventions.md); removed in 0.3 */
+export const AvgPool2dFunction = AvgPool2dOp;
+/** @deprecated use `GlobalAvgPool2dOp` (op names: docs/conventions.md); removed in 0.3 */
+export const GlobalAvgPool2dFunction = GlobalAvgPool2dOp;

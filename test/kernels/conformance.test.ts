@@ -29,7 +29,13 @@ const DTYPES: [string, FloatCtor][] = [
 ];
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sigmoid', 'relu', 'tanh', 'sqrt', 'abs', 'square', 'reciprocal'];
 const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min'];
-/** Sizes on both sides of the native cut-offs (32, 256), plus empty and 1. */
+/**
+ * Sizes on both sides of the native small-input cut-offs (SMALL_INPUT_CUTOFF in lib/kernels/native.ts: 32
+ * elements for exp, log, sigmoid, tanh and the optimizer steps with a square root, 128 for the other elementwise
+ * kernels, the reductions and the layout copies), plus empty and 1; the gemm shapes below straddle gemm's
+ * cut-off (512 multiply-adds). CI's native pass sets VUGRAD_NATIVE_MIN_SIZE=0 (every call native); a plain
+ * VUGRAD_BACKEND=native run crosses the cut-offs here.
+ */
 const SIZES = [0, 1, 7, 31, 255, 256, 1001];
 
 function tolOf(C: FloatCtor): number {

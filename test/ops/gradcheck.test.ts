@@ -9,7 +9,7 @@ import {
   RowSum,
   TensorNode,
   celoss,
-  crossEntropy,
+  crossEntropyLoss,
   gradcheck,
   logceloss,
   logsoftmax,
@@ -66,8 +66,8 @@ const checks: [string, (...x: TensorNode[]) => TensorNode, NDArray[]][] = [
   ['logsoftmax', (a) => logsoftmax(a), [rand([3, 4])]],
   ['celoss', (a) => celoss(softmax(a), targets), [rand([3, 4])]],
   ['logceloss', (a) => logceloss(logsoftmax(a), targets), [rand([3, 4])]],
-  ['crossEntropy mean', (a) => crossEntropy(a, targets), [rand([3, 4])]],
-  ['crossEntropy sum', (a) => crossEntropy(a, targets, { reduction: 'sum' }), [rand([3, 4])]],
+  ['crossEntropyLoss mean', (a) => crossEntropyLoss(a, targets), [rand([3, 4])]],
+  ['crossEntropyLoss sum', (a) => crossEntropyLoss(a, targets, { reduction: 'sum' }), [rand([3, 4])]],
   ['a composite: mlp layer', (x, w) => x.matmul(w).sigmoid().sum(1).mul(x.sum(1)), [rand([3, 4]), rand([4, 2])]],
 ];
 

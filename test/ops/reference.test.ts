@@ -10,7 +10,7 @@ import {
   RowMax,
   RowSum,
   TensorNode,
-  crossEntropy,
+  crossEntropyLoss,
   logceloss,
   logsoftmax,
   softmax,
@@ -50,8 +50,8 @@ const cases: Record<string, Build> = {
   logsoftmax_large: ([a]) => logsoftmax(a),
   select: ([a], c) => a.select((c.int_inputs as Record<string, { data: number[] }>).indices.data),
   logceloss: ([a], c) => logceloss(a, targets(c)),
-  cross_entropy_mean: ([a], c) => crossEntropy(a, targets(c)),
-  cross_entropy_sum: ([a], c) => crossEntropy(a, targets(c), { reduction: 'sum' }),
+  cross_entropy_mean: ([a], c) => crossEntropyLoss(a, targets(c)),
+  cross_entropy_sum: ([a], c) => crossEntropyLoss(a, targets(c), { reduction: 'sum' }),
 };
 
 describe.each<[DType, number]>([
