@@ -7,7 +7,7 @@ import { TensorNode } from '../../lib/core/tensor-node';
 import { backendInfo, getNumThreads, kernels, setNumThreads } from '../../lib/kernels';
 import { LeNet, MLP } from '../../lib/nn/models';
 import { crossEntropyLoss } from '../../lib/nn/losses';
-import { Conv2dFunction } from '../../lib/ops/conv';
+import { Conv2dOp } from '../../lib/ops/conv';
 import { SGD } from '../../lib/optim/sgd';
 import { emit, labels, medianCall, medianOfCalls, now, parseConfig, rate, rssMB, runAll, SIZES, synthetic, type Cell } from './common';
 
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
       const b = new TensorNode(new NDArray(synthetic(6, 5), [6]));
       const g = NDArray.ones([64, 6, 28, 28]);
       const calls = await rate(() => {
-        const y = Conv2dFunction.doForward(x, w, b, {});
+        const y = Conv2dOp.doForward(x, w, b, {});
         x.zeroGrad();
         y.backward(g);
       }, seconds);

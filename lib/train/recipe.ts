@@ -11,13 +11,12 @@
 import { Random, getRngState, manualSeed, setRngState } from '../core/random';
 import { heldOut, type Dataset, type DatasetSplits } from '../data/dataset';
 import { loadDataset, type LoadDatasetOptions } from '../data/load-dataset';
-import { LeNet, MLP, ResNet, lossByName, type Module } from '../nn';
+import { LeNet, MLP, ResNet, crossEntropyLoss, lossByName, type Module } from '../nn';
 import { labelSmoothingCrossEntropy } from '../nn/label-smoothing';
 import { stepSchedule } from '../optim/schedules';
 import { paddingFill, randomCropFlip, type Augment } from '../data/augment';
 import { CIFAR10_STATS } from '../data/cifar10';
 import { createOptimizer, type Optimizer } from '../optim';
-import { crossEntropy } from '../ops/functions';
 import { fit, type BatchMetrics, type EpochMetrics, type LossFn } from './fit';
 import type { RunConfig } from './config';
 import { CheckpointError, checkpointFile, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
@@ -84,7 +83,7 @@ export function buildLoss(config: RunConfig): LossFn {
     const reduction = config.reduction;
     const smoothing = config.labelSmoothing ?? 0;
     if (smoothing > 0) return (logits, targets) => labelSmoothingCrossEntropy(logits, targets, { smoothing, reduction });
-    return (logits, targets) => crossEntropy(logits, targets, { reduction });
+    return (logits, targets) => crossEntropyLoss(logits, targets, { reduction });
   }
   return lossByName(config.loss);
 }
