@@ -26,7 +26,9 @@ function runPass(label, env) {
   const outFile = path.join(outDir, `jest-${label}.json`);
   fs.rmSync(outFile, { force: true });
   const jestBin = require.resolve('jest/bin/jest');
-  const res = spawnSync(process.execPath, [jestBin, '--json', `--outputFile=${outFile}`, ...process.argv.slice(2)], {
+  // NOTE: --forceExit: a child process or socket a failed test left open must not keep CI waiting past its
+  // limit after the results are in (jest then warns that it did not exit, and the results still count).
+  const res = spawnSync(process.execPath, [jestBin, '--json', '--forceExit', `--outputFile=${outFile}`, ...process.argv.slice(2)], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, ...env },
