@@ -15,20 +15,13 @@
  * "sum along dim d" for any d of any shape (outer = product of sizes before d, inner = product after).
  */
 import type { FloatArray } from './dtype';
+import { arrayArgs, BINARY_OPS, isWritten, KERNEL_SPECS, UNARY_OPS } from './specs';
 
-export type UnaryOp =
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'sigmoid'
-  | 'relu'
-  | 'tanh'
-  | 'sqrt'
-  | 'abs'
-  | 'square'
-  | 'reciprocal';
+/** A unary op's name (the list, with each op's code in the addon, is UNARY_OPS in specs.ts). */
+export type UnaryOp = (typeof UNARY_OPS)[number];
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
+/** A binary op's name (BINARY_OPS in specs.ts). */
+export type BinaryOp = (typeof BINARY_OPS)[number];
 
 export interface KernelTable {
   /**
@@ -242,46 +235,8 @@ export function convOutputSize(size: number, k: number, stride = 1, pad = 0): nu
   return Math.floor((size + 2 * pad - k) / stride) + 1;
 }
 
-/** Every kernel name, in table order. Conformance tests iterate over this list. */
-export const KERNEL_NAMES: readonly KernelName[] = [
-  'gemm',
-  'unary',
-  'unaryBackward',
-  'binary',
-  'binaryScalar',
-  'axpy',
-  'axpby',
-  'sgdMomentum',
-  'adam',
-  'rmsprop',
-  'adagrad',
-  'adamax',
-  'adadelta',
-  'rprop',
-  'asgd',
-  'fill',
-  'sumAll',
-  'dot',
-  'sumAxis',
-  'maxAxis',
-  'broadcastAxis',
-  'scatterAxis',
-  'gather',
-  'transpose',
-  'softmax',
-  'softmaxBackward',
-  'logSoftmax',
-  'logSoftmaxBackward',
-  'crossEntropy',
-  'crossEntropyBackward',
-  'im2col',
-  'col2im',
-  'conv2d',
-  'conv2dBackwardWeight',
-  'conv2dBackwardInput',
-  'maxPool2d',
-  'maxPool2dBackward',
-];
+/** Every kernel name, in table order (the order of KERNEL_SPECS in specs.ts). Conformance tests iterate over this list. */
+export const KERNEL_NAMES: readonly KernelName[] = Object.keys(KERNEL_SPECS) as KernelName[];
 
 /**
  * The aliasing contract of one kernel: the arrays it writes, the arrays it only reads, and the pairs that may be
@@ -314,43 +269,20 @@ export interface AliasRule {
  *   scalar loop but not in a vectorized one.
  *
  * Integer arrays count too: `gather`'s `out` may not share memory with its `idx`.
+ *
+ * Derived from KERNEL_SPECS (specs.ts): an array declared `write` is written, `inPlace` lists its partners.
  */
-export const KERNEL_ALIASING: { readonly [K in KernelName]: AliasRule } = {
-  gemm: { writes: ['c'], reads: ['a', 'b'] },
-  unary: { writes: ['out'], reads: ['x'], inPlace: [['out', 'x']] },
-  unaryBackward: { writes: ['out'], reads: ['x', 'y', 'g'], inPlace: [['out', 'x'], ['out', 'y'], ['out', 'g']] },
-  binary: { writes: ['out'], reads: ['a', 'b'], inPlace: [['out', 'a'], ['out', 'b']] },
-  binaryScalar: { writes: ['out'], reads: ['a'], inPlace: [['out', 'a']] },
-  axpy: { writes: ['y'], reads: ['x'], inPlace: [['y', 'x']] },
-  axpby: { writes: ['out'], reads: ['x', 'y'], inPlace: [['out', 'x'], ['out', 'y']] },
-  sgdMomentum: { writes: ['param', 'buf'], reads: ['grad'] },
-  adam: { writes: ['param', 'm', 'v', 'vmax'], reads: ['grad'] },
-  rmsprop: { writes: ['param', 'sq', 'gAvg', 'buf'], reads: ['grad'] },
-  adagrad: { writes: ['param', 'sum'], reads: ['grad'] },
-  adamax: { writes: ['param', 'm', 'u'], reads: ['grad'] },
-  adadelta: { writes: ['param', 'sq', 'acc'], reads: ['grad'] },
-  rprop: { writes: ['param', 'prev', 'stepSize'], reads: ['grad'] },
-  asgd: { writes: ['param', 'ax'], reads: ['grad'] },
-  fill: { writes: ['out'], reads: [] },
-  sumAll: { writes: [], reads: ['x'] },
-  dot: { writes: [], reads: ['a', 'b'] },
-  sumAxis: { writes: ['out'], reads: ['x'] },
-  maxAxis: { writes: ['out', 'argmax'], reads: ['x'] },
-  broadcastAxis: { writes: ['out'], reads: ['x'] },
-  scatterAxis: { writes: ['out'], reads: ['g', 'idx'] },
-  gather: { writes: ['out'], reads: ['x', 'idx'] },
-  transpose: { writes: ['out'], reads: ['x'] },
-  softmax: { writes: ['out'], reads: ['x'] },
-  softmaxBackward: { writes: ['out'], reads: ['y', 'g'] },
-  logSoftmax: { writes: ['out'], reads: ['x'] },
-  logSoftmaxBackward: { writes: ['out'], reads: ['y', 'g'] },
-  crossEntropy: { writes: ['losses', 'probs'], reads: ['x', 'targets'] },
-  crossEntropyBackward: { writes: ['out'], reads: ['probs', 'targets', 'scale'] },
-  im2col: { writes: ['out'], reads: ['x'] },
-  col2im: { writes: ['out'], reads: ['cols'] },
-  conv2d: { writes: ['out'], reads: ['x', 'weight', 'bias'] },
-  conv2dBackwardWeight: { writes: ['gw'], reads: ['x', 'g'] },
-  conv2dBackwardInput: { writes: ['gx'], reads: ['g', 'weight'] },
-  maxPool2d: { writes: ['out', 'argmax'], reads: ['x'] },
-  maxPool2dBackward: { writes: ['out'], reads: ['g', 'argmax'] },
-};
+export const KERNEL_ALIASING: { readonly [K in KernelName]: AliasRule } = Object.fromEntries(
+  KERNEL_NAMES.map((name) => {
+    const arrays = arrayArgs(KERNEL_SPECS[name]);
+    const inPlace = arrays.flatMap((a) =>
+      'inPlace' in a && a.inPlace ? a.inPlace.map((o) => [a.name, o] as const) : [],
+    );
+    const rule: AliasRule = {
+      writes: arrays.filter((a) => isWritten(a)).map((a) => a.name),
+      reads: arrays.filter((a) => !isWritten(a)).map((a) => a.name),
+      ...(inPlace.length > 0 ? { inPlace } : {}),
+    };
+    return [name, rule];
+  }),
+) as { readonly [K in KernelName]: AliasRule };

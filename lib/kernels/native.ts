@@ -9,61 +9,32 @@
  * `validated()` in front of this table, and checked again in C++.
  */
 import * as path from 'node:path';
-import type { FloatArray } from './dtype';
 import type { BinaryOp, KernelName, KernelTable, UnaryOp } from './names';
+import { BINARY_OPS, KERNEL_SPECS, TRANSCENDENTAL_OPS, UNARY_OPS, type KernelSpec } from './specs';
 
-/** The functions the addon exports (native/src/addon.cc). Op arguments are codes, see UNARY_CODES. */
-export interface NativeBinding {
-  gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void;
-  unary(op: number, x: FloatArray, out: FloatArray): void;
-  unaryBackward(op: number, x: FloatArray, y: FloatArray, g: FloatArray, out: FloatArray): void;
-  binary(op: number, a: FloatArray, b: FloatArray, out: FloatArray): void;
-  binaryScalar(op: number, a: FloatArray, s: number, out: FloatArray): void;
-  axpy(alpha: number, x: FloatArray, y: FloatArray): void;
-  axpby(alpha: number, x: FloatArray, beta: number, y: FloatArray, out: FloatArray): void;
-  sgdMomentum(param: FloatArray, grad: FloatArray, buf: FloatArray, lr: number, momentum: number, dampening: number, nesterov: number): void;
-  adam: KernelTable['adam'];
-  rmsprop: KernelTable['rmsprop'];
-  adagrad: KernelTable['adagrad'];
-  adamax: KernelTable['adamax'];
-  adadelta: KernelTable['adadelta'];
-  rprop: KernelTable['rprop'];
-  asgd: KernelTable['asgd'];
-  fill(out: FloatArray, value: number): void;
-  sumAll(x: FloatArray): number;
-  dot(a: FloatArray, b: FloatArray): number;
-  sumAxis: KernelTable['sumAxis'];
-  maxAxis: KernelTable['maxAxis'];
-  broadcastAxis: KernelTable['broadcastAxis'];
-  scatterAxis: KernelTable['scatterAxis'];
-  gather: KernelTable['gather'];
-  transpose: KernelTable['transpose'];
-  softmax: KernelTable['softmax'];
-  softmaxBackward: KernelTable['softmaxBackward'];
-  logSoftmax: KernelTable['logSoftmax'];
-  logSoftmaxBackward: KernelTable['logSoftmaxBackward'];
-  crossEntropy: KernelTable['crossEntropy'];
-  crossEntropyBackward: KernelTable['crossEntropyBackward'];
-  im2col: KernelTable['im2col'];
-  col2im: KernelTable['col2im'];
-  conv2d: KernelTable['conv2d'];
-  conv2dBackwardWeight: KernelTable['conv2dBackwardWeight'];
-  conv2dBackwardInput: KernelTable['conv2dBackwardInput'];
-  maxPool2d: KernelTable['maxPool2d'];
-  maxPool2dBackward: KernelTable['maxPool2dBackward'];
+/** An addon argument: op names cross as their codes (UNARY_CODES), booleans as booleans or 0/1. */
+type NativeArgs<P extends readonly unknown[]> = {
+  [I in keyof P]: P[I] extends UnaryOp | BinaryOp ? number : P[I] extends boolean ? boolean | number : P[I];
+};
+
+/**
+ * The functions the addon exports (native/src/addon.cc): every kernel of the table, with op names as codes
+ * (derived from KernelTable, so it is not written again here), and the BLAS and memory settings.
+ */
+export type NativeBinding = {
+  [K in KernelName]: (...args: NativeArgs<Parameters<KernelTable[K]>>) => ReturnType<KernelTable[K]>;
+} & {
   blasConfig(): string;
   blasCoreName(): string;
   getNumThreads(): number;
   setNumThreads(n: number): void;
   trimMemory?(): boolean;
   mallocTuned?(): boolean;
-}
-
-/** Op codes: the order of vg::UnaryOp / vg::BinaryOp in native/include/vugrad/kernels.h. */
-export const UNARY_CODES: Readonly<Record<UnaryOp, number>> = {
-  neg: 0, exp: 1, log: 2, sigmoid: 3, relu: 4, tanh: 5, sqrt: 6, abs: 7, square: 8, reciprocal: 9,
 };
-export const BINARY_CODES: Readonly<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
+
+/** Op codes: the index of each op in UNARY_OPS / BINARY_OPS (specs.ts), the order of vg::UnaryOp / vg::BinaryOp. */
+export const UNARY_CODES = Object.fromEntries(UNARY_OPS.map((op, i) => [op, i])) as Readonly<Record<UnaryOp, number>>;
+export const BINARY_CODES = Object.fromEntries(BINARY_OPS.map((op, i) => [op, i])) as Readonly<Record<BinaryOp, number>>;
 
 export interface NativeLoad {
   binding: NativeBinding | null;
@@ -117,7 +88,8 @@ export function loadNative(): NativeLoad {
  * about 0.3-0.4 us before any work (mostly N-API reading each typed array), a JS add loop about 1-4 ns per
  * element and a JS exp loop about 15 ns, so elementwise adds break even near 100 elements and exp near 30.
  * A native gemm costs about 1.3 us even for 2x2 (OpenBLAS's own set-up); the JS gemm passes it near 8x8x8.
- * Kernels with index arrays always go native (their range checks live in C++).
+ * Kernels with index arrays always go native (their range checks live in C++). Which cut-off a kernel uses, and
+ * measured by what, is its `cutoff` in specs.ts.
  */
 export const SMALL_INPUT_CUTOFF = {
   cheapElementwise: 128,
@@ -148,8 +120,6 @@ export function smallInputCutoffs(env: NodeJS.ProcessEnv = process.env): SmallIn
   return { cheapElementwise: n, transcendental: n, reduce: n, gemm: n };
 }
 
-const TRANSCENDENTAL: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['exp', 'log', 'sigmoid', 'tanh']);
-
 /**
  * Adapts the binding to KernelTable. `js` answers the calls that are too small to be worth crossing into C++.
  * Returns every kernel: the addon implements the whole table today; a kernel it lacked would be left out here
@@ -165,100 +135,46 @@ export function nativeTable(b: NativeBinding, js: KernelTable, cut: SmallInputCu
 }
 
 function adapters(b: NativeBinding, js: KernelTable, cut: SmallInputCutoffs): Partial<KernelTable> {
-  return {
-    gemm(ta, tb, m, n, k, alpha, a, bm, beta, c) {
-      if (m * n * k < cut.gemm) return js.gemm(ta, tb, m, n, k, alpha, a, bm, beta, c);
-      b.gemm(ta, tb, m, n, k, alpha, a, bm, beta, c);
-    },
-    unary(op, x, out) {
-      const limit = TRANSCENDENTAL.has(op) ? cut.transcendental : cut.cheapElementwise;
-      if (x.length < limit) return js.unary(op, x, out);
-      b.unary(UNARY_CODES[op], x, out);
-    },
-    unaryBackward(op, x, y, g, out) {
-      if (g.length < cut.cheapElementwise) return js.unaryBackward(op, x, y, g, out);
-      b.unaryBackward(UNARY_CODES[op], x, y, g, out);
-    },
-    binary(op, a, bb, out) {
-      if (a.length < cut.cheapElementwise) return js.binary(op, a, bb, out);
-      b.binary(BINARY_CODES[op], a, bb, out);
-    },
-    binaryScalar(op, a, s, out) {
-      if (a.length < cut.cheapElementwise) return js.binaryScalar(op, a, s, out);
-      b.binaryScalar(BINARY_CODES[op], a, s, out);
-    },
-    axpy(alpha, x, y) {
-      if (x.length < cut.cheapElementwise) return js.axpy(alpha, x, y);
-      b.axpy(alpha, x, y);
-    },
-    axpby(alpha, x, beta, y, out) {
-      if (x.length < cut.cheapElementwise) return js.axpby(alpha, x, beta, y, out);
-      b.axpby(alpha, x, beta, y, out);
-    },
-    sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov) {
-      if (param.length < cut.cheapElementwise) return js.sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov);
-      b.sgdMomentum(param, grad, buf, lr, momentum, dampening, nesterov ? 1 : 0);
-    },
-    adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps) {
-      if (param.length < cut.transcendental) return js.adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
-      b.adam(param, grad, m, v, vmax, beta1, beta2, stepSize, bc2Sqrt, eps);
-    },
-    rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum) {
-      if (param.length < cut.transcendental) return js.rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum);
-      b.rmsprop(param, grad, sq, gAvg, buf, lr, alpha, eps, momentum);
-    },
-    adagrad(param, grad, sum, clr, eps) {
-      if (param.length < cut.transcendental) return js.adagrad(param, grad, sum, clr, eps);
-      b.adagrad(param, grad, sum, clr, eps);
-    },
-    adamax(param, grad, m, u, beta1, beta2, stepSize, eps) {
-      if (param.length < cut.cheapElementwise) return js.adamax(param, grad, m, u, beta1, beta2, stepSize, eps);
-      b.adamax(param, grad, m, u, beta1, beta2, stepSize, eps);
-    },
-    adadelta(param, grad, sq, acc, lr, rho, eps) {
-      if (param.length < cut.transcendental) return js.adadelta(param, grad, sq, acc, lr, rho, eps);
-      b.adadelta(param, grad, sq, acc, lr, rho, eps);
-    },
-    rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep) {
-      if (param.length < cut.cheapElementwise) return js.rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep);
-      b.rprop(param, grad, prev, stepSize, etaminus, etaplus, minStep, maxStep);
-    },
-    asgd(param, grad, ax, decay, eta, mu) {
-      if (param.length < cut.cheapElementwise) return js.asgd(param, grad, ax, decay, eta, mu);
-      b.asgd(param, grad, ax, decay, eta, mu);
-    },
-    fill(out, value) {
-      if (out.length < cut.cheapElementwise) return js.fill(out, value);
-      b.fill(out, value);
-    },
-    sumAll(x) {
-      return x.length < cut.reduce ? js.sumAll(x) : b.sumAll(x);
-    },
-    dot(a, bb) {
-      return a.length < cut.reduce ? js.dot(a, bb) : b.dot(a, bb);
-    },
-    sumAxis: (x, outer, n, inner, out) => (x.length < cut.reduce ? js : b).sumAxis(x, outer, n, inner, out),
-    maxAxis: (x, outer, n, inner, out, am) => (x.length < cut.reduce ? js : b).maxAxis(x, outer, n, inner, out, am),
-    broadcastAxis: (x, outer, n, inner, out) => (out.length < cut.reduce ? js : b).broadcastAxis(x, outer, n, inner, out),
-    // NOTE: no JS path for kernels with index arrays: the addon range-checks indices, validated() skips that
-    // pass for this table, so small calls must still go through C++.
-    scatterAxis: (g, idx, outer, n, inner, out) => b.scatterAxis(g, idx, outer, n, inner, out),
-    gather: (x, rows, cols, idx, out) => b.gather(x, rows, cols, idx, out),
-    transpose: (x, rows, cols, out) => (x.length < cut.reduce ? js : b).transpose(x, rows, cols, out),
-    softmax: (x, rows, cols, out) => b.softmax(x, rows, cols, out),
-    softmaxBackward: (y, g, rows, cols, out) => b.softmaxBackward(y, g, rows, cols, out),
-    logSoftmax: (x, rows, cols, out) => b.logSoftmax(x, rows, cols, out),
-    logSoftmaxBackward: (y, g, rows, cols, out) => b.logSoftmaxBackward(y, g, rows, cols, out),
-    crossEntropy: (x, rows, cols, t, losses, probs) => b.crossEntropy(x, rows, cols, t, losses, probs),
-    crossEntropyBackward: (p, t, scale, rows, cols, out) => b.crossEntropyBackward(p, t, scale, rows, cols, out),
-    im2col: (x, c, h, w, kh, kw, s, p, out) => b.im2col(x, c, h, w, kh, kw, s, p, out),
-    col2im: (cols, c, h, w, kh, kw, s, p, out) => b.col2im(cols, c, h, w, kh, kw, s, p, out),
-    conv2d: (x, wt, bias, n, c, h, w, o, kh, kw, s, p, out) => b.conv2d(x, wt, bias, n, c, h, w, o, kh, kw, s, p, out),
-    conv2dBackwardWeight: (x, g, n, c, h, w, o, kh, kw, s, p, gw) => b.conv2dBackwardWeight(x, g, n, c, h, w, o, kh, kw, s, p, gw),
-    conv2dBackwardInput: (g, wt, n, c, h, w, o, kh, kw, s, p, gx) => b.conv2dBackwardInput(g, wt, n, c, h, w, o, kh, kw, s, p, gx),
-    maxPool2d: (x, planes, h, w, k, s, out, am) => b.maxPool2d(x, planes, h, w, k, s, out, am),
-    maxPool2dBackward: (g, am, planes, h, w, oh, ow, out) => b.maxPool2dBackward(g, am, planes, h, w, oh, ow, out),
-  };
+  const table: Record<string, unknown> = {};
+  for (const name of Object.keys(KERNEL_SPECS) as KernelName[]) table[name] = compileAdapter(name, KERNEL_SPECS[name], b, js, cut);
+  return table as Partial<KernelTable>;
+}
+
+/**
+ * The source of one kernel's adapter: JS below its cut-off, else the addon with op names as codes, e.g.
+ * `if (a.length < $cut.cheapElementwise) return $js.binary(op, a, b, out); return $b.binary($BINARY[op], a, b, out);`.
+ * Exported for tests.
+ */
+export function adapterSource(name: string, spec: KernelSpec): string {
+  const K = JSON.stringify(name);
+  const params = spec.args.map((a) => a.name);
+  const toNative = spec.args.map((a) => {
+    if (a.kind === 'op') return `${a.ops === 'unary' ? '$UNARY' : '$BINARY'}[${a.name}]`;
+    if (a.kind === 'bool') return `(${a.name} ? 1 : 0)`;
+    return a.name;
+  });
+  const lines: string[] = [];
+  const c = spec.cutoff;
+  if (c.class !== 'native') {
+    const arrays = new Set(spec.args.filter((a) => a.kind === 'read' || a.kind === 'write').map((a) => a.name));
+    const measure = arrays.has(c.by) ? `${c.by}.length` : c.by.split('*').join(' * ');
+    const limit = c.perOp ? '$perOp[op]' : `$cut.${c.class}`;
+    lines.push(`if (${measure} < ${limit}) return $js[${K}](${params.join(', ')});`);
+  }
+  lines.push(`return $b[${K}](${toNative.join(', ')});`);
+  return `return function ${name}(${params.join(', ')}) {\n  ${lines.join('\n  ')}\n};`;
+}
+
+function compileAdapter(name: KernelName, spec: KernelSpec, b: NativeBinding, js: KernelTable, cut: SmallInputCutoffs): unknown {
+  // The cut-off of each unary op: transcendental ones go native sooner.
+  const perOp = Object.fromEntries(
+    UNARY_OPS.map((op) => [op, TRANSCENDENTAL_OPS.includes(op) ? cut.transcendental : cut.cheapElementwise]),
+  );
+  // NOTE: generated at load time from specs.ts only (see validate.ts's compileChecker).
+  const factory = new Function('$b', '$js', '$cut', '$perOp', '$UNARY', '$BINARY', adapterSource(name, spec)) as (
+    ...a: unknown[]
+  ) => unknown;
+  return factory(b, js, cut, perOp, UNARY_CODES, BINARY_CODES);
 }
 
 /** A full table: `partial`'s entries where it has them, `fallback`'s elsewhere (per-kernel fallback). */
