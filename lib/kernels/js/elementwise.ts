@@ -260,5 +260,8 @@ export function asgd(param: FloatArray, grad: FloatArray, ax: FloatArray, decay:
 }
 
 export function fill(out: FloatArray, value: number): void {
-  out.fill(value);
+  // NOTE: an empty array is left alone, as the addon does: a detached view has length 0 and passes validate()
+  // (its byteLength is 0 too), and TypedArray's fill throws on a detached buffer where the addon fills nothing
+  // (the fuzz's detach case, VUGRAD_FUZZ_SEED=73542206 with VUGRAD_NATIVE_MIN_SIZE=0).
+  if (out.length > 0) out.fill(value);
 }
