@@ -3,6 +3,14 @@
 //
 // Context-aware (Napi::Addon, no static mutable state), so it loads in several worker_threads at once. Typed
 // array pointers are borrowed for the length of one call and never kept.
+//
+// Handlers come in families, each a template that reads and checks its arguments, so a kernel of a family is one
+// statement: elementwise (unary ... axpby, fill, and the sumAll/dot reductions: `elementwise<>`), optimizer
+// updates (`optimizerUpdate<>`), axis reductions (`Axis<>`), row-wise softmax (`RowWise<>`, `RowWiseBackward<>`),
+// im2col/col2im (`Conv<>`) and the conv2d gradients (`ConvBackward<>`). The kernels with index arrays (gather,
+// scatterAxis, crossEntropy*, maxAxis, maxPool2d*) are written out: each has its own shape, and each copies its
+// indices before checking them (CheckedIndices). lib/kernels/specs.ts declares the same arguments for the
+// TypeScript side; test/kernels/specs.test.ts checks that every kernel declared there is exported here.
 #include <napi.h>
 
 #include <algorithm>
@@ -12,6 +20,8 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "vugrad/blas.h"
 #include "vugrad/kernels.h"
@@ -174,6 +184,95 @@ E opArg(const Info& info, size_t i, const char* kernel) {
   return static_cast<E>(code);
 }
 
+// No op argument (an elementwise kernel that is not a family of ops).
+enum class NoOp : int { Count = 1 };
+
+// The arguments of an elementwise kernel (every array of one length and dtype, as specs.ts declares them), read
+// in order by its signature, one letter per argument: 'o' the op code (E), 'a' a float array (named by
+// `arrays`), 's' a number (named by `numbers`). Array `Ref` sets the dtype and length the others must have.
+// The signature is a template argument, so reading is unrolled at compile time (as fast as a handler written out).
+template <typename E, size_t Ref, char... Sig>
+struct ElementwiseArgs {
+  static constexpr size_t A = ((Sig == 'a' ? 1 : 0) + ... + 0);
+  static constexpr size_t S = ((Sig == 's' ? 1 : 0) + ... + 0);
+  static_assert(A + S + ((Sig == 'o' ? 1 : 0) + ... + 0) == sizeof...(Sig), "signature letters are o, a and s");
+  static_assert(Ref < A, "the reference array is one of the arrays");
+
+  E op{};
+  std::array<FloatArg, A> a{};
+  std::array<double, S> s{};
+
+  ElementwiseArgs(const Info& info, const char* K, const std::array<const char*, A>& arrays,
+                  const std::array<const char*, S>& numbers) {
+    readAll(info, K, arrays, numbers, std::make_index_sequence<sizeof...(Sig)>{});
+    for (size_t j = 0; j < A; j++)
+      if (j != Ref) sameDType(info, K, a[Ref], a[j], arrays[j]);
+    for (size_t j = 0; j < A; j++)
+      if (j != Ref) expectLength(info, K, arrays[j], a[j].length, a[Ref].length);
+  }
+
+  static constexpr char kSig[] = {Sig...};
+  // How many letters c come before position i: the index of argument i among the arrays (or numbers).
+  static constexpr size_t before(char c, size_t i) {
+    size_t n = 0;
+    for (size_t j = 0; j < i; j++) n += kSig[j] == c ? 1 : 0;
+    return n;
+  }
+
+  template <size_t... I>
+  void readAll(const Info& info, const char* K, const std::array<const char*, A>& arrays,
+               const std::array<const char*, S>& numbers, std::index_sequence<I...>) {
+    (read<I>(info, K, arrays, numbers), ...);
+  }
+
+  template <size_t I>
+  void read(const Info& info, const char* K, const std::array<const char*, A>& arrays,
+            const std::array<const char*, S>& numbers) {
+    if constexpr (kSig[I] == 'o') {
+      op = opArg<E>(info, I, K);
+    } else if constexpr (kSig[I] == 'a') {
+      constexpr size_t j = before('a', I);
+      std::get<j>(a) = floatArg(info, I, K, std::get<j>(arrays));
+    } else {
+      constexpr size_t j = before('s', I);
+      std::get<j>(s) = numberArg(info, I, K, std::get<j>(numbers));
+    }
+  }
+
+  // Calls f(op, pointers, numbers, n) for the arrays' element type T (numbers cast to T); returns what f returns.
+  template <typename F>
+  auto call(F&& f) const {
+    return byDType(a[Ref].dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      std::array<T*, A> p{};
+      for (size_t j = 0; j < A; j++) p[j] = ptr<T>(a[j]);
+      std::array<T, S> v{};
+      if constexpr (S > 0)
+        for (size_t j = 0; j < S; j++) v[j] = static_cast<T>(s[j]);
+      return f(op, p, v, a[Ref].length);
+    });
+  }
+};
+
+// An elementwise kernel: one statement per handler, e.g. unary(op, x, out):
+//   return elementwise<vg::UnaryOp, 0, 'o', 'a', 'a'>(info, "unary", {"x", "out"}, {},
+//                                                     [](auto op, auto a, auto, size_t n) { vg::unary(op, a[0], a[1], n); });
+// f returns nothing (the kernel writes its arrays) or a double (a reduction such as dot: returned to JS).
+template <typename E, size_t Ref, char... Sig, typename F>
+Napi::Value elementwise(const Info& info, const char* K,
+                        const std::array<const char*, ElementwiseArgs<E, Ref, Sig...>::A>& arrays,
+                        const std::array<const char*, ElementwiseArgs<E, Ref, Sig...>::S>& numbers, F f) {
+  using Args = ElementwiseArgs<E, Ref, Sig...>;
+  const Args args(info, K, arrays, numbers);
+  using R = std::invoke_result_t<F&, E, std::array<float*, Args::A>, std::array<float, Args::S>, size_t>;
+  if constexpr (std::is_void_v<R>) {
+    args.call([&](auto op, auto a, auto v, size_t n) { f(op, a, v, n); return 0; });
+    return info.Env().Undefined();
+  } else {
+    return Napi::Number::New(info.Env(), args.call(f));
+  }
+}
+
 class VugradAddon : public Napi::Addon<VugradAddon> {
  public:
   VugradAddon(Napi::Env env, Napi::Object exports) {
@@ -252,107 +351,42 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     return info.Env().Undefined();
   }
 
-  // unary(op, x, out)
-  Napi::Value Unary(const Info& info) {
-    const char* K = "unary";
-    const auto op = opArg<vg::UnaryOp>(info, 0, K);
-    const FloatArg x = floatArg(info, 1, K, "x"), out = floatArg(info, 2, K, "out");
-    sameDType(info, K, x, out, "out");
-    expectLength(info, K, "out", out.length, x.length);
-    byDType(x.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::unary<T>(op, ptr<T>(x), ptr<T>(out), x.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+  // The elementwise family: <op enum, the array giving length and dtype, one letter per argument> (see ElementwiseArgs).
+  Napi::Value Unary(const Info& info) {  // unary(op, x, out)
+    return elementwise<vg::UnaryOp, 0, 'o', 'a', 'a'>(info, "unary", {"x", "out"}, {},
+                                          [](auto op, auto a, auto, size_t n) { vg::unary(op, a[0], a[1], n); });
   }
-
-  // unaryBackward(op, x, y, g, out)
-  Napi::Value UnaryBackward(const Info& info) {
-    const char* K = "unaryBackward";
-    const auto op = opArg<vg::UnaryOp>(info, 0, K);
-    const FloatArg x = floatArg(info, 1, K, "x"), y = floatArg(info, 2, K, "y"), g = floatArg(info, 3, K, "g"),
-                   out = floatArg(info, 4, K, "out");
-    sameDType(info, K, g, x, "x");
-    sameDType(info, K, g, y, "y");
-    sameDType(info, K, g, out, "out");
-    expectLength(info, K, "x", x.length, g.length);
-    expectLength(info, K, "y", y.length, g.length);
-    expectLength(info, K, "out", out.length, g.length);
-    byDType(g.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::unaryBackward<T>(op, ptr<T>(x), ptr<T>(y), ptr<T>(g), ptr<T>(out), g.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+  Napi::Value UnaryBackward(const Info& info) {  // unaryBackward(op, x, y, g, out): lengths and dtype of g
+    return elementwise<vg::UnaryOp, 2, 'o', 'a', 'a', 'a', 'a'>(info, "unaryBackward", {"x", "y", "g", "out"}, {},
+                                             [](auto op, auto a, auto, size_t n) { vg::unaryBackward(op, a[0], a[1], a[2], a[3], n); });
   }
-
-  // binary(op, a, b, out)
-  Napi::Value Binary(const Info& info) {
-    const char* K = "binary";
-    const auto op = opArg<vg::BinaryOp>(info, 0, K);
-    const FloatArg a = floatArg(info, 1, K, "a"), b = floatArg(info, 2, K, "b"), out = floatArg(info, 3, K, "out");
-    sameDType(info, K, a, b, "b");
-    sameDType(info, K, a, out, "out");
-    expectLength(info, K, "b", b.length, a.length);
-    expectLength(info, K, "out", out.length, a.length);
-    byDType(a.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::binary<T>(op, ptr<T>(a), ptr<T>(b), ptr<T>(out), a.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+  Napi::Value Binary(const Info& info) {  // binary(op, a, b, out)
+    return elementwise<vg::BinaryOp, 0, 'o', 'a', 'a', 'a'>(info, "binary", {"a", "b", "out"}, {},
+                                           [](auto op, auto a, auto, size_t n) { vg::binary(op, a[0], a[1], a[2], n); });
   }
-
-  // binaryScalar(op, a, s, out)
-  Napi::Value BinaryScalar(const Info& info) {
-    const char* K = "binaryScalar";
-    const auto op = opArg<vg::BinaryOp>(info, 0, K);
-    const FloatArg a = floatArg(info, 1, K, "a");
-    const double s = numberArg(info, 2, K, "s");
-    const FloatArg out = floatArg(info, 3, K, "out");
-    sameDType(info, K, a, out, "out");
-    expectLength(info, K, "out", out.length, a.length);
-    byDType(a.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::binaryScalar<T>(op, ptr<T>(a), static_cast<T>(s), ptr<T>(out), a.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+  Napi::Value BinaryScalar(const Info& info) {  // binaryScalar(op, a, s, out)
+    return elementwise<vg::BinaryOp, 0, 'o', 'a', 's', 'a'>(info, "binaryScalar", {"a", "out"}, {"s"},
+                                           [](auto op, auto a, auto s, size_t n) { vg::binaryScalar(op, a[0], s[0], a[1], n); });
   }
-
-  // axpy(alpha, x, y)
-  Napi::Value Axpy(const Info& info) {
-    const char* K = "axpy";
-    const double alpha = numberArg(info, 0, K, "alpha");
-    const FloatArg x = floatArg(info, 1, K, "x"), y = floatArg(info, 2, K, "y");
-    sameDType(info, K, x, y, "y");
-    expectLength(info, K, "y", y.length, x.length);
-    byDType(x.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::axpy<T>(static_cast<T>(alpha), ptr<T>(x), ptr<T>(y), x.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+  Napi::Value Axpy(const Info& info) {  // axpy(alpha, x, y)
+    return elementwise<NoOp, 0, 's', 'a', 'a'>(info, "axpy", {"x", "y"}, {"alpha"},
+                                   [](auto, auto a, auto s, size_t n) { vg::axpy(s[0], a[0], a[1], n); });
   }
-
-  // axpby(alpha, x, beta, y, out)
-  Napi::Value Axpby(const Info& info) {
-    const char* K = "axpby";
-    const double alpha = numberArg(info, 0, K, "alpha");
-    const FloatArg x = floatArg(info, 1, K, "x");
-    const double beta = numberArg(info, 2, K, "beta");
-    const FloatArg y = floatArg(info, 3, K, "y"), out = floatArg(info, 4, K, "out");
-    sameDType(info, K, x, y, "y");
-    sameDType(info, K, x, out, "out");
-    expectLength(info, K, "y", y.length, x.length);
-    expectLength(info, K, "out", out.length, x.length);
-    byDType(x.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::axpby<T>(static_cast<T>(alpha), ptr<T>(x), static_cast<T>(beta), ptr<T>(y), ptr<T>(out), x.length);
-      return 0;
-    });
-    return info.Env().Undefined();
+  Napi::Value Axpby(const Info& info) {  // axpby(alpha, x, beta, y, out)
+    return elementwise<NoOp, 0, 's', 'a', 's', 'a', 'a'>(info, "axpby", {"x", "y", "out"}, {"alpha", "beta"},
+                                   [](auto, auto a, auto s, size_t n) { vg::axpby(s[0], a[0], s[1], a[1], a[2], n); });
+  }
+  Napi::Value Fill(const Info& info) {  // fill(out, value)
+    return elementwise<NoOp, 0, 'a', 's'>(info, "fill", {"out"}, {"value"},
+                                   [](auto, auto a, auto s, size_t n) { vg::fill(a[0], s[0], n); });
+  }
+  Napi::Value SumAll(const Info& info) {  // sumAll(x) -> number
+    return elementwise<NoOp, 0, 'a'>(info, "sumAll", {"x"}, {},
+                                   [](auto, auto a, auto, size_t n) { return vg::sumAll(a[0], n); });
+  }
+  Napi::Value Dot(const Info& info) {  // dot(a, b) -> number
+    return elementwise<NoOp, 0, 'a', 'a'>(info, "dot", {"a", "b"}, {},
+                                   [](auto, auto a, auto, size_t n) { return vg::dot(a[0], a[1], n); });
   }
 
   // An optimizer update: param, then A state arrays (param's dtype and length; those flagged in `nullable` may
@@ -447,59 +481,27 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
   }
 
 
-  // fill(out, value)
-  Napi::Value Fill(const Info& info) {
-    const char* K = "fill";
-    const FloatArg out = floatArg(info, 0, K, "out");
-    const double v = numberArg(info, 1, K, "value");
-    byDType(out.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::fill<T>(ptr<T>(out), static_cast<T>(v), out.length);
-      return 0;
-    });
-    return info.Env().Undefined();
-  }
-
-  // sumAll(x) -> number
-  Napi::Value SumAll(const Info& info) {
-    const char* K = "sumAll";
-    const FloatArg x = floatArg(info, 0, K, "x");
-    const double s = byDType(x.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      return vg::sumAll<T>(ptr<T>(x), x.length);
-    });
-    return Napi::Number::New(info.Env(), s);
-  }
-
-  // dot(a, b) -> number
-  Napi::Value Dot(const Info& info) {
-    const char* K = "dot";
-    const FloatArg a = floatArg(info, 0, K, "a"), b = floatArg(info, 1, K, "b");
-    sameDType(info, K, a, b, "b");
-    expectLength(info, K, "b", b.length, a.length);
-    const double s = byDType(a.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      return vg::dot<T>(ptr<T>(a), ptr<T>(b), a.length);
-    });
-    return Napi::Number::New(info.Env(), s);
-  }
-
-  // sumAxis(x, outer, n, inner, out)
-  Napi::Value SumAxis(const Info& info) {
-    const char* K = "sumAxis";
+  // sumAxis(x, outer, n, inner, out): x [outer, n, inner] -> out [outer, inner]; broadcastAxis the other way.
+  template <bool Broadcast>
+  Napi::Value Axis(const Info& info) {
+    const char* K = Broadcast ? "broadcastAxis" : "sumAxis";
     const FloatArg x = floatArg(info, 0, K, "x");
     const size_t outer = sizeArg(info, 1, K, "outer"), n = sizeArg(info, 2, K, "n"), inner = sizeArg(info, 3, K, "inner");
     const FloatArg out = floatArg(info, 4, K, "out");
     sameDType(info, K, x, out, "out");
-    expectLength(info, K, "x", x.length, product(info, K, {outer, n, inner}));
-    expectLength(info, K, "out", out.length, product(info, K, {outer, inner}));
+    const size_t full = product(info, K, {outer, n, inner}), reduced = product(info, K, {outer, inner});
+    expectLength(info, K, "x", x.length, Broadcast ? reduced : full);
+    expectLength(info, K, "out", out.length, Broadcast ? full : reduced);
     byDType(x.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      vg::sumAxis<T>(ptr<T>(x), outer, n, inner, ptr<T>(out));
+      if (Broadcast) vg::broadcastAxis<T>(ptr<T>(x), outer, n, inner, ptr<T>(out));
+      else vg::sumAxis<T>(ptr<T>(x), outer, n, inner, ptr<T>(out));
       return 0;
     });
     return info.Env().Undefined();
   }
+  Napi::Value SumAxis(const Info& info) { return Axis<false>(info); }
+  Napi::Value BroadcastAxis(const Info& info) { return Axis<true>(info); }
 
   // maxAxis(x, outer, n, inner, out, argmax)
   Napi::Value MaxAxis(const Info& info) {
@@ -516,23 +518,6 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     byDType(x.dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
       vg::maxAxis<T>(ptr<T>(x), outer, n, inner, ptr<T>(out), am.data);
-      return 0;
-    });
-    return info.Env().Undefined();
-  }
-
-  // broadcastAxis(x, outer, n, inner, out)
-  Napi::Value BroadcastAxis(const Info& info) {
-    const char* K = "broadcastAxis";
-    const FloatArg x = floatArg(info, 0, K, "x");
-    const size_t outer = sizeArg(info, 1, K, "outer"), n = sizeArg(info, 2, K, "n"), inner = sizeArg(info, 3, K, "inner");
-    const FloatArg out = floatArg(info, 4, K, "out");
-    sameDType(info, K, x, out, "out");
-    expectLength(info, K, "x", x.length, product(info, K, {outer, inner}));
-    expectLength(info, K, "out", out.length, product(info, K, {outer, n, inner}));
-    byDType(x.dtype, [&](auto* tag) {
-      using T = std::remove_pointer_t<decltype(tag)>;
-      vg::broadcastAxis<T>(ptr<T>(x), outer, n, inner, ptr<T>(out));
       return 0;
     });
     return info.Env().Undefined();

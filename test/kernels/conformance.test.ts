@@ -22,13 +22,15 @@ import {
   rowsOf,
   type FloatCtor,
 } from './reference';
+import { BINARY_OPS, UNARY_OPS } from '../../lib/kernels/specs';
 
 const DTYPES: [string, FloatCtor][] = [
   ['float32', Float32Array],
   ['float64', Float64Array],
 ];
-const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sigmoid', 'relu', 'tanh', 'sqrt', 'abs', 'square', 'reciprocal'];
-const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min'];
+/** Every op, in code order (specs.ts). */
+const UNARY: readonly UnaryOp[] = UNARY_OPS;
+const BINARY: readonly BinaryOp[] = BINARY_OPS;
 /**
  * Sizes on both sides of the native small-input cut-offs (SMALL_INPUT_CUTOFF in lib/kernels/native.ts: 32
  * elements for exp, log, sigmoid, tanh and the optimizer steps with a square root, 128 for the other elementwise

@@ -1,69 +1,16 @@
-/** The complete pure-TypeScript kernel table: the reference every other backend is checked against. */
-import type { KernelTable } from '../names';
-import { adadelta, adagrad, adam, adamax, asgd, axpby, axpy, binary, binaryScalar, fill, rmsprop, rprop, sgdMomentum, unary, unaryBackward } from './elementwise';
-import {
-  col2im,
-  conv2d,
-  conv2dBackwardInput,
-  conv2dBackwardWeight,
-  im2col,
-  maxPool2d,
-  maxPool2dBackward,
-} from './conv';
-import { gemm } from './gemm';
-import {
-  broadcastAxis,
-  crossEntropy,
-  crossEntropyBackward,
-  dot,
-  gather,
-  logSoftmax,
-  logSoftmaxBackward,
-  maxAxis,
-  scatterAxis,
-  softmax,
-  softmaxBackward,
-  sumAll,
-  sumAxis,
-  transpose,
-} from './reduce';
+/**
+ * The complete pure-TypeScript kernel table: the reference every other backend is checked against.
+ *
+ * Each kernel is the function of its name exported by one of the family files; the table lists them in
+ * KERNEL_NAMES order. A new kernel is a new export there: nothing to add here (the compiler checks below that
+ * every kernel of names.ts is exported, with its signature).
+ */
+import { KERNEL_NAMES, type KernelTable } from '../names';
+import * as conv from './conv';
+import * as elementwise from './elementwise';
+import * as gemm from './gemm';
+import * as reduce from './reduce';
 
-export const jsKernels: KernelTable = {
-  gemm,
-  unary,
-  unaryBackward,
-  binary,
-  binaryScalar,
-  axpy,
-  axpby,
-  sgdMomentum,
-  adam,
-  rmsprop,
-  adagrad,
-  adamax,
-  adadelta,
-  rprop,
-  asgd,
-  fill,
-  sumAll,
-  dot,
-  sumAxis,
-  maxAxis,
-  broadcastAxis,
-  scatterAxis,
-  gather,
-  transpose,
-  softmax,
-  softmaxBackward,
-  logSoftmax,
-  logSoftmaxBackward,
-  crossEntropy,
-  crossEntropyBackward,
-  im2col,
-  col2im,
-  conv2d,
-  conv2dBackwardWeight,
-  conv2dBackwardInput,
-  maxPool2d,
-  maxPool2dBackward,
-};
+const exported: KernelTable = { ...gemm, ...elementwise, ...reduce, ...conv };
+
+export const jsKernels: KernelTable = Object.fromEntries(KERNEL_NAMES.map((name) => [name, exported[name]])) as unknown as KernelTable;

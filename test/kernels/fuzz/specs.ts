@@ -4,6 +4,7 @@
  * resizable, shared or overlapping buffers). Argument names match names.ts (KERNEL_ALIASING uses them).
  */
 import { convOutputSize, type KernelName, type UnaryOp, type BinaryOp } from '../../../lib/kernels/names';
+import { BINARY_OPS, UNARY_OPS } from '../../../lib/kernels/specs';
 
 export type FloatCtor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -37,8 +38,9 @@ export interface CallSpec {
   args: ArgSpec[];
 }
 
-const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sigmoid', 'relu', 'tanh', 'sqrt', 'abs', 'square', 'reciprocal'];
-const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min'];
+/** Every op, in code order (specs.ts). */
+const UNARY: readonly UnaryOp[] = UNARY_OPS;
+const BINARY: readonly BinaryOp[] = BINARY_OPS;
 /** Scalars: ordinary values, zero, and the special ones. */
 export const SCALARS = [1, 0.5, -2, 0.1, 0, 0.9, 1e-8, -0, NaN, Infinity, -Infinity];
 
