@@ -19,7 +19,8 @@ function runner(file: string, env: Record<string, string> = {}) {
       {
         cwd: root,
         encoding: 'utf8',
-        env: { ...process.env, VUGRAD_BACKEND: 'js', VUGRAD_TEST_RESULTS_DIR: results, ...env },
+        // CI's own VUGRAD_REQUIRE_NATIVE and VUGRAD_NATIVE_PATH must not leak into the planted runs.
+        env: { ...process.env, VUGRAD_BACKEND: 'js', VUGRAD_REQUIRE_NATIVE: '', VUGRAD_NATIVE_PATH: '', VUGRAD_TEST_RESULTS_DIR: results, ...env },
       },
     );
     const lines = res.stdout.trim().split('\n');
