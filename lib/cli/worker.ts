@@ -64,6 +64,8 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   console.log(`vugrad worker: stopped (${worker.finished} job(s) finished here)`);
+  // Whatever a library left open (a socket closing slowly) must not keep a stopped worker alive.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
 }
 
 /** Adds `worker` to the program. */

@@ -25,6 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import type { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { RunConfig } from '../train/config';
 import { bullConnection, bullPrefix, BullTrainingWorker, QUEUE_NAME, type BullTrainingWorkerOptions, type ProgressEvent, type QueuedJobData } from './bullmq-worker';
 import { QueueFullError } from './errors';
@@ -125,6 +126,7 @@ export class BullJobQueue implements JobQueueApi {
   private readonly jobs = new Map<string, RemoteTrainingJob>();
   private damagedJobs: DamagedJob[] = [];
   private queue?: Queue<QueuedJobData, string>;
+  private readonly connections: Redis[] = [];
   private events?: QueueEvents;
   private worker?: BullTrainingWorker;
   private timer?: NodeJS.Timeout;
@@ -150,9 +152,14 @@ export class BullJobQueue implements JobQueueApi {
     for (const record of stored.records) this.jobs.set(record.id, this.mirror(record));
     const { Queue, QueueEvents } = await import('bullmq');
     const prefix = bullPrefix(this.store.prefix);
-    this.queue = new Queue<QueuedJobData, string>(QUEUE_NAME, { connection: bullConnection(this.options.redisUrl), prefix });
+    const connection = () => {
+      const c = bullConnection(this.options.redisUrl);
+      this.connections.push(c);
+      return c;
+    };
+    this.queue = new Queue<QueuedJobData, string>(QUEUE_NAME, { connection: connection(), prefix });
     this.queue.on('error', () => undefined); // the store's connection reports Redis's state
-    this.events = new QueueEvents(QUEUE_NAME, { connection: bullConnection(this.options.redisUrl), prefix });
+    this.events = new QueueEvents(QUEUE_NAME, { connection: connection(), prefix });
     this.events.on('error', () => undefined);
     this.events.on('progress', ({ jobId, data }) => this.onProgress(jobId, data as ProgressEvent));
     for (const name of ['added', 'active', 'completed', 'failed', 'removed', 'stalled', 'waiting'] as const) {
@@ -298,6 +305,8 @@ export class BullJobQueue implements JobQueueApi {
     await this.worker?.shutdown();
     await this.events?.close().catch(() => undefined);
     await this.queue?.close().catch(() => undefined);
+    // NOTE: BullMQ leaves connections it was given open; close them, or they keep the process alive.
+    await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
     await this.store.close();
   }
 
@@ -310,6 +319,8 @@ export class BullJobQueue implements JobQueueApi {
     if (event?.type !== 'batch') return this.refresh(id);
     const job = this.jobs.get(id);
     if (!job || job.settled) return;
+    // A batch before the record says 'running' (its refresh is in flight) would reach clients before 'start'.
+    if (job.status !== 'running') return this.refresh(id);
     job.progress = event.progress;
     job.emit('batch', event.progress);
   }

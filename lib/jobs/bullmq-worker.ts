@@ -101,6 +101,7 @@ export class BullTrainingWorker {
   private readonly options: BullTrainingWorkerOptions;
   private readonly log: (line: string) => void;
   private worker?: Worker<QueuedJobData, string>;
+  private connection?: Redis;
   private readonly active = new Map<string, Active>();
   private stopping = false;
   /** Jobs this process finished (succeeded, failed or cancelled), for tests and the CLI's summary. */
@@ -126,15 +127,25 @@ export class BullTrainingWorker {
     await this.store.connect();
     const { Worker } = await import('bullmq');
     const o = this.options;
+    this.connection = bullConnection(o.redisUrl);
     this.worker = new Worker<QueuedJobData, string>(QUEUE_NAME, (job, token) => this.process(job, token), {
-      connection: bullConnection(o.redisUrl),
+      connection: this.connection,
       prefix: bullPrefix(this.store.prefix),
       concurrency: this.concurrency,
       lockDuration: o.lockDurationMs ?? 30_000,
       stalledInterval: o.stalledIntervalMs ?? 30_000,
       maxStalledCount: o.maxStalledCount ?? 10,
     });
-    this.worker.on('error', (e) => this.log(`worker: ${e.message}`));
+    // Once per distinct error: while Redis is down, ioredis retries (and fails) every second.
+    let last = '';
+    this.worker.on('error', (e) => {
+      if (e.message !== last) this.log(`worker: ${e.message}`);
+      last = e.message;
+    });
+    this.store.redis.on('ready', () => {
+      if (last) this.log('worker: connected to Redis again');
+      last = '';
+    });
     await this.worker.waitUntilReady();
   }
 
@@ -152,6 +163,8 @@ export class BullTrainingWorker {
     const closing = this.worker?.close();
     for (const a of this.active.values()) a.interrupted?.();
     await closing;
+    // NOTE: BullMQ leaves a connection it was given open; an open socket would keep the process alive.
+    await this.connection?.quit().catch(() => this.connection?.disconnect());
     await this.store.close();
   }
 

@@ -1,0 +1,141 @@
+/**
+ * The service spread over processes, as over machines: one Redis, API processes that train nothing
+ * (LOCAL_WORKERS=0) and `vugrad worker` processes, each in its own working and temp directory. A job
+ * submitted to one API process is trained by a worker, its events reach a client of another API process and
+ * its model downloads from either. A worker SIGKILLed in the middle of a job: BullMQ hands the job to another
+ * worker once the dead one's lock expires (2 s here), it resumes from the checkpoint in Redis, and ends
+ * exactly once, with bit-for-bit the float64 weights of an uninterrupted run.
+ */
+import { parseSafetensors } from '../../lib/io';
+import { followEvents, request, stopServer, waitForStatus, type ServerProcess } from '../server/helpers';
+import { haveRedis, startApi, startRedis, startWorker, type RedisProcess, type WorkerProcess } from './helpers';
+
+const TINY = { dataset: 'synth', epochs: 2, limit: 500, hidden: [8] };
+/** float64, long enough (a few seconds) to be caught in the middle. */
+const LONG = { dataset: 'synth', dtype: 'float64', epochs: 12, limit: 20000, hidden: [64], batchSize: 16, seed: 7 };
+/** Small lock and stall intervals, so that a dead worker's job moves on in seconds. */
+const FAST_STALL = ['--lock-ms', '2000', '--stalled-ms', '1000'];
+
+const d = haveRedis() ? describe : describe.skip;
+
+let redis: RedisProcess | undefined;
+let apiA: ServerProcess | undefined;
+let apiB: ServerProcess | undefined;
+const workers: WorkerProcess[] = [];
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+  await stopServer(apiA);
+  await stopServer(apiB);
+  await redis?.stop('SIGKILL');
+});
+
+function tensorsOf(bytes: Buffer) {
+  const { tensors } = parseSafetensors(bytes);
+  return Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype, data: Array.from(t.data) }]));
+}
+
+d('a service of API processes and vugrad workers on one Redis', () => {
+  jest.setTimeout(180_000);
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    [apiA, apiB] = await Promise.all([startApi(redis.url), startApi(redis.url)]);
+  });
+
+  test('a job submitted to an API process that trains nothing is trained by a worker; events and model on any API process', async () => {
+    const health = await request(apiA!.url, 'GET', '/health');
+    expect(health.json).toMatchObject({ ok: true, store: { kind: 'redis' }, queue: { concurrency: 0 } });
+    const id = (await request(apiA!.url, 'POST', '/jobs', { body: TINY })).json.id;
+    // Nobody trains it yet: the API process has no workers of its own.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await request(apiA!.url, 'GET', `/jobs/${id}`)).json.status).toBe('queued');
+    // The other API process lists it too, and follows its events.
+    const events = followEvents(apiB!.url, id);
+    workers.push(await startWorker('w0', redis!.url));
+    const seen = await events;
+    const names = seen.map((e) => e.event);
+    expect(names[0]).toBe('status');
+    expect(names).toContain('start');
+    expect(names.filter((n) => n === 'epoch')).toHaveLength(TINY.epochs);
+    expect(seen[seen.length - 1]).toMatchObject({ event: 'done', data: { status: 'succeeded' } });
+    const done = await waitForStatus(apiA!.url, id, ['succeeded', 'failed']);
+    expect(done).toMatchObject({ status: 'succeeded', hasModel: true });
+    expect(done.history).toHaveLength(TINY.epochs);
+    const a = await request(apiA!.url, 'GET', `/jobs/${id}/model`);
+    const b = await request(apiB!.url, 'GET', `/jobs/${id}/model`);
+    expect(a.status).toBe(200);
+    expect(a.body.equals(b.body)).toBe(true);
+    expect(Object.keys(parseSafetensors(a.body).tensors).length).toBeGreaterThan(0);
+    expect(workers[0].log()).toMatch(new RegExp(`job ${id}: succeeded`));
+    await workers.shift()!.kill('SIGTERM');
+  });
+
+  test('three workers; the one training a job is SIGKILLed: another resumes it from its checkpoint, every job ends once', async () => {
+    for (const name of ['m1', 'm2', 'm3']) workers.push(await startWorker(name, redis!.url, FAST_STALL));
+    const longId = (await request(apiA!.url, 'POST', '/jobs', { body: LONG })).json.id;
+    const others: string[] = [];
+    for (let i = 0; i < 4; i++) others.push((await request(apiB!.url, 'POST', '/jobs', { body: { ...TINY, seed: i } })).json.id);
+
+    // Killed once the second epoch is reported (its checkpoint is in Redis before it is reported).
+    let epochs = 0;
+    let victim: WorkerProcess | undefined;
+    await followEvents(apiA!.url, longId, undefined, (e) => {
+      if (e.event === 'epoch' && ++epochs === 2 && !victim) {
+        victim = workers.find((w) => w.log().includes(`job ${longId}: starting`));
+        void victim?.kill('SIGKILL');
+      }
+    });
+    expect(victim).toBeDefined();
+    expect(await victim!.exited).toBe('SIGKILL');
+
+    const done = await waitForStatus(apiB!.url, longId, ['succeeded', 'failed'], undefined, 120_000);
+    expect(done.status).toBe('succeeded');
+    expect(done.resumed).toBe(1);
+    expect(done.history.map((m: any) => m.epoch)).toEqual(Array.from({ length: LONG.epochs }, (_, i) => i + 1));
+    const survivors = workers.filter((w) => w !== victim);
+    const resumedBy = survivors.filter((w) => w.log().includes(`job ${longId}: resuming from its checkpoint`));
+    expect(resumedBy).toHaveLength(1);
+    // Ended exactly once: one worker reports the success, none found it ended already.
+    const all = workers.map((w) => w.log()).join('\n');
+    expect(all.split(`job ${longId}: succeeded`).length - 1).toBe(1);
+    expect(all).not.toMatch(/already says/);
+    for (const id of others) expect((await waitForStatus(apiA!.url, id, ['succeeded', 'failed'])).status).toBe('succeeded');
+
+    // The resumed job's float64 weights equal an uninterrupted run's.
+    const again = (await request(apiA!.url, 'POST', '/jobs', { body: LONG })).json.id;
+    expect((await waitForStatus(apiA!.url, again, ['succeeded', 'failed'], undefined, 120_000)).status).toBe('succeeded');
+    const resumed = tensorsOf((await request(apiA!.url, 'GET', `/jobs/${longId}/model`)).body);
+    const straight = tensorsOf((await request(apiB!.url, 'GET', `/jobs/${again}/model`)).body);
+    expect(Object.values(resumed)[0].dtype).toBe('float64');
+    expect(resumed).toEqual(straight);
+  });
+
+  test('cancel and purge from one API process reach the worker and the other API process', async () => {
+    const id = (await request(apiA!.url, 'POST', '/jobs', { body: { ...LONG, dtype: 'float32' } })).json.id;
+    await followEvents(apiB!.url, id, undefined, (e) => {
+      if (e.event === 'epoch' && e.data.epoch === 1) void request(apiB!.url, 'DELETE', `/jobs/${id}`);
+    });
+    const cancelled = await waitForStatus(apiA!.url, id, ['cancelled', 'succeeded', 'failed']);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.history.length).toBeLessThan(LONG.epochs);
+    const w = await waitForLog(workers, `job ${id}: stopped (cancelled)`);
+    expect(w).toBeDefined();
+    expect((await request(apiA!.url, 'DELETE', `/jobs/${id}?purge=1`)).json).toEqual({ id, purged: true });
+    for (const api of [apiA!, apiB!]) {
+      const until = Date.now() + 10_000;
+      while ((await request(api.url, 'GET', `/jobs/${id}`)).status !== 404 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect((await request(api.url, 'GET', `/jobs/${id}`)).status).toBe(404);
+    }
+  });
+});
+
+async function waitForLog(ws: WorkerProcess[], text: string, timeoutMs = 10_000): Promise<WorkerProcess | undefined> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const w = ws.find((x) => x.log().includes(text));
+    if (w) return w;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
