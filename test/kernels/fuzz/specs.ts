@@ -4,7 +4,7 @@
  * resizable, shared or overlapping buffers). Argument names match names.ts (KERNEL_ALIASING uses them).
  */
 import { convOutputSize, type KernelName, type UnaryOp, type BinaryOp } from '../../../lib/kernels/names';
-import { BINARY_OPS, UNARY_OPS } from '../../../lib/kernels/specs';
+import { BINARY_OPS, KERNEL_SPECS, UNARY_OPS } from '../../../lib/kernels/specs';
 
 export type FloatCtor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -192,7 +192,36 @@ export function specFor(kernel: KernelName, d: Dims): CallSpec {
         }
         return [f('g', planes * oh * ow), int('argmax', planes * oh * ow, h * w), v('planes', planes), v('h', h), v('w', w), v('oh', oh), v('ow', ow), f('out', planes * h * w)];
       }
+      default:
+        return elementwiseCall(kernel, n, sc, d.flags, p);
     }
   })();
   return { kernel, args };
+}
+
+/**
+ * A valid call of an elementwise kernel that has no case above, from its declaration (KERNEL_SPECS): every array
+ * of length n, numbers from SCALARS, ops and booleans drawn. A kernel with sizes or index arrays needs a case.
+ */
+function elementwiseCall(
+  kernel: KernelName, n: number, sc: (i: number) => number, flags: boolean[], p: (i: number, list: readonly unknown[]) => unknown,
+): ArgSpec[] {
+  let scalar = 0;
+  return KERNEL_SPECS[kernel].args.map((a): ArgSpec => {
+    switch (a.kind) {
+      case 'read':
+      case 'write':
+        return a.optional && flags[1] ? v(a.name, null) : f(a.name, n);
+      case 'num':
+      case 'finite':
+        return v(a.name, sc(scalar++ % 2));
+      case 'op':
+        return v(a.name, p(0, a.ops === 'unary' ? UNARY : BINARY));
+      case 'bool':
+      case 'flag':
+        return v(a.name, flags[0]);
+      default:
+        throw new Error(`fuzz specFor: ${kernel} has ${a.kind} arguments; give it a case`);
+    }
+  });
 }
