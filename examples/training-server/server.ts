@@ -554,7 +554,7 @@ async function main(): Promise<void> {
   const damaged = app.queue.damaged().length;
   console.log(
     `training server on ${url} (${info.backend} kernels; ${stats.concurrency} job(s) at once, ${stats.blasThreads} BLAS thread(s) each; ` +
-      `state in ${config.stateDir}; ${app.queue.list().length} stored job(s)${damaged ? `, ${damaged} damaged` : ''}; auth ${config.tokens.size > 0 ? `${config.tokens.size} token(s)` : 'none (loopback)'})`,
+      `state in ${app.queue.store.kind === 'redis' ? 'Redis (shared)' : config.stateDir}; ${app.queue.list().length} stored job(s)${damaged ? `, ${damaged} damaged` : ''}; auth ${config.tokens.size > 0 ? `${config.tokens.size} token(s)` : 'none (loopback)'})`,
   );
   let stopping = false;
   const stop = (signal: string) => {

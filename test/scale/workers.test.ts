@@ -8,7 +8,7 @@
  */
 import { parseSafetensors } from '../../lib/io';
 import { followEvents, request, stopServer, waitForStatus, type ServerProcess } from '../server/helpers';
-import { haveRedis, startApi, startRedis, startWorker, type RedisProcess, type WorkerProcess } from './helpers';
+import { haveRedis, startApi, startRedis, startWorker, until, type RedisProcess, type WorkerProcess } from './helpers';
 
 const TINY = { dataset: 'synth', epochs: 2, limit: 500, hidden: [8] };
 /** float64, long enough (a few seconds) to be caught in the middle. */
@@ -109,6 +109,28 @@ d('a service of API processes and vugrad workers on one Redis', () => {
     const straight = tensorsOf((await request(apiB!.url, 'GET', `/jobs/${again}/model`)).body);
     expect(Object.values(resumed)[0].dtype).toBe('float64');
     expect(resumed).toEqual(straight);
+  });
+
+  test('a worker stopped with SIGTERM hands its job back at once; another resumes it from its checkpoint', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.kill('SIGTERM')));
+    const first = await startWorker('t1', redis!.url);
+    workers.push(first);
+    const id = (await request(apiA!.url, 'POST', '/jobs', { body: { ...LONG, dtype: 'float32' } })).json.id;
+    let stopped: Promise<number | string> | undefined;
+    const streamed = followEvents(apiB!.url, id, undefined, (e) => {
+      if (e.event === 'epoch' && e.data.epoch === 2 && !stopped) stopped = first.kill('SIGTERM');
+    });
+    await until(async () => stopped, 'the second epoch');
+    expect(await stopped).toBe(0);
+    expect(first.log()).toMatch(new RegExp(`job ${id}: interrupted at epoch \\d+; back in the queue`));
+    expect((await request(apiA!.url, 'GET', `/jobs/${id}`)).json.status).toMatch(/interrupted|queued/);
+    workers.push(await startWorker('t2', redis!.url));
+    const done = await waitForStatus(apiA!.url, id, ['succeeded', 'failed'], undefined, 120_000);
+    expect(done).toMatchObject({ status: 'succeeded', resumed: 1 });
+    expect(done.history.map((m: any) => m.epoch)).toEqual(Array.from({ length: LONG.epochs }, (_, i) => i + 1));
+    expect(workers[workers.length - 1].log()).toContain(`job ${id}: resuming from its checkpoint`);
+    // The stream on the other API process saw the job through to its end.
+    expect((await streamed).pop()).toMatchObject({ event: 'done', data: { status: 'succeeded' } });
   });
 
   test('cancel and purge from one API process reach the worker and the other API process', async () => {
