@@ -300,6 +300,8 @@ maybe('training dashboard in chromium', () => {
     await page.keyboard.press('Enter');
     await page.waitForSelector('#job-title', WAIT);
     const id = decodeURIComponent(page.url().split('#/jobs/')[1]);
+    // The settings render after the job's record arrives, which can be after its title on a busy machine.
+    await page.waitForFunction(() => /hidden\s+16/.test((document.querySelector('#settings') as HTMLElement | null)?.innerText ?? ''), WAIT);
     expect(await textOf(page, '#settings')).toMatch(/hidden\s+16/);
     expect(await textOf(page, '#settings')).toMatch(/epochs\s+2/);
     await page.waitForSelector('main[data-job-status=succeeded]', { timeout: 60_000 });
@@ -322,6 +324,11 @@ maybe('training dashboard in chromium', () => {
     expect(row).toMatchObject({ Status: 'succeeded', Dataset: 'synth', Model: 'MLP 32', Owner: 'alice', Progress: '6/6 epochs' });
     expect(row.Accuracy).toMatch(/^\d+\.\d%/);
     expect(row.Duration).toMatch(/\d s$/);
+    // The table refreshes every 2 s: wait until no job is still on its way (a previous test's may be finishing).
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('#jobs tbody tr .col-status')].every((td) => !/queued|running/.test((td as HTMLElement).innerText)),
+      WAIT,
+    );
     const statuses = await page.$$eval('#jobs tbody tr .col-status', (tds) => tds.map((td) => (td as HTMLElement).innerText.trim()).sort());
     expect(statuses).toEqual(['cancelled', 'succeeded', 'succeeded', 'succeeded']);
     expect((await horizontalOverflow()).scroll).toBeLessThanOrEqual(1280);
