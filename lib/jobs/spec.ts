@@ -37,6 +37,12 @@ const FIELDS: Record<string, [Kind, keyof TrainFlags, string]> = {
   limit: ['number', 'limit', '--limit'],
   valSize: ['number', 'valSize', '--val-size'],
   preset: ['string', 'preset', '--preset'],
+  schedule: ['string', 'schedule', '--schedule'],
+  warmup: ['number', 'warmup', '--warmup'],
+  labelSmoothing: ['number', 'labelSmoothing', '--label-smoothing'],
+  weightDecay: ['number', 'weightDecay', '--weight-decay'],
+  nesterov: ['boolean', 'nesterov', '--nesterov'],
+  augment: ['boolean', 'augment', '--augment'],
 };
 
 /** The spec field a `resolveConfig` error is about (`--learning-rate: ...` is about `lr`). */
