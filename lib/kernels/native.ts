@@ -9,7 +9,9 @@
  * `validated()` in front of this table, and checked again in C++.
  */
 import * as path from 'node:path';
+import type { FloatArray } from './dtype';
 import type { BinaryOp, KernelName, KernelTable, UnaryOp } from './names';
+import { generated } from './codegen';
 import { BINARY_OPS, KERNEL_SPECS, TRANSCENDENTAL_OPS, UNARY_OPS, type KernelSpec } from './specs';
 
 /** An addon argument: op names cross as their codes (UNARY_CODES), booleans as booleans or 0/1. */
@@ -167,14 +169,32 @@ export function adapterSource(name: string, spec: KernelSpec): string {
 
 function compileAdapter(name: KernelName, spec: KernelSpec, b: NativeBinding, js: KernelTable, cut: SmallInputCutoffs): unknown {
   // The cut-off of each unary op: transcendental ones go native sooner.
-  const perOp = Object.fromEntries(
+  const perOp: Record<string, number> = Object.fromEntries(
     UNARY_OPS.map((op) => [op, TRANSCENDENTAL_OPS.includes(op) ? cut.transcendental : cut.cheapElementwise]),
   );
-  // NOTE: generated at load time from specs.ts only (see validate.ts's compileChecker).
-  const factory = new Function('$b', '$js', '$cut', '$perOp', '$UNARY', '$BINARY', adapterSource(name, spec)) as (
-    ...a: unknown[]
-  ) => unknown;
-  return factory(b, js, cut, perOp, UNARY_CODES, BINARY_CODES);
+  // Generated from specs.ts only (see codegen.ts; validate.ts's compileChecker).
+  const f = generated(['$b', '$js', '$cut', '$perOp', '$UNARY', '$BINARY'], adapterSource(name, spec), [b, js, cut, perOp, UNARY_CODES, BINARY_CODES]);
+  if (f !== null) return f;
+  // Where code generation is forbidden: the same adapter as a closure over the declaration.
+  const c = spec.cutoff;
+  const position = new Map(spec.args.map((a, i) => [a.name, i]));
+  const arrays = new Set(spec.args.filter((a) => a.kind === 'read' || a.kind === 'write').map((a) => a.name));
+  const opAt = position.get('op') ?? -1;
+  return (...args: unknown[]) => {
+    if (c.class !== 'native') {
+      const measure = arrays.has(c.by)
+        ? (args[position.get(c.by)!] as FloatArray).length
+        : c.by.split('*').reduce((p, x) => p * (args[position.get(x)!] as number), 1);
+      const limit = c.perOp ? perOp[args[opAt] as string] : cut[c.class];
+      if (measure < limit) return (js[name] as (...a: unknown[]) => unknown)(...args);
+    }
+    const native = spec.args.map((a, i) => {
+      if (a.kind === 'op') return (a.ops === 'unary' ? UNARY_CODES : BINARY_CODES)[args[i] as UnaryOp & BinaryOp];
+      if (a.kind === 'bool') return args[i] ? 1 : 0;
+      return args[i];
+    });
+    return (b[name] as (...a: unknown[]) => unknown)(...native);
+  };
 }
 
 /** A full table: `partial`'s entries where it has them, `fallback`'s elsewhere (per-kernel fallback). */

@@ -14,6 +14,7 @@
  */
 import type { FloatArray } from './dtype';
 import { convOutputSize, type KernelName, type KernelTable } from './names';
+import { generated } from './codegen';
 import { arrayArgs, BINARY_OPS, isWritten, KERNEL_SPECS, UNARY_OPS, type ArgSpec, type KernelSpec } from './specs';
 
 const UNARY_SET: ReadonlySet<string> = new Set<string>(UNARY_OPS);
@@ -308,12 +309,86 @@ function disjointNames(spec: KernelSpec): string[] {
 }
 
 function compileChecker(name: KernelName, spec: KernelSpec, table: KernelTable, checkIndices: boolean): unknown {
+  // Generated from the declarations in specs.ts only (no user input reaches this source); V8 optimizes it like
+  // hand-written code.
   const names = Object.keys(HELPERS);
-  // NOTE: generated once per kernel and table at load time, from the declarations in specs.ts only (no user
-  // input reaches this source). V8 optimizes it like hand-written code.
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function(...names, '$t', '$ci', '$names', checkerSource(name, spec)) as (...a: unknown[]) => unknown;
-  return factory(...Object.values(HELPERS), table, checkIndices, disjointNames(spec));
+  const f = generated([...names, '$t', '$ci', '$names'], checkerSource(name, spec), [...Object.values(HELPERS), table, checkIndices, disjointNames(spec)]);
+  return f ?? interpretedChecker(name, spec, table, checkIndices);
+}
+
+/**
+ * The checker `checkerSource` writes, as a closure that reads the declaration on each call: for processes that
+ * forbid code generation (see codegen.ts). The same checks in the same order, so the same messages.
+ */
+function interpretedChecker(name: KernelName, spec: KernelSpec, table: KernelTable, checkIndices: boolean): (...args: unknown[]) => unknown {
+  const K = name;
+  const arrays = arrayArgs(spec);
+  const isArray = new Set(arrays.map((a) => a.name));
+  const position = new Map(spec.args.map((a, i) => [a.name, i]));
+  const floats = arrays.filter((a) => a.kind === 'read' || a.kind === 'write');
+  const optional = (a: ArgSpec) => 'optional' in a && a.optional === true;
+  const first = floats.find((a) => !optional(a));
+  const written = arrays.filter((a) => isWritten(a));
+  const readOnly = arrays.filter((a) => !isWritten(a));
+  const anyInPlace = written.some((a) => 'inPlace' in a && a.inPlace !== undefined && a.inPlace.length > 0);
+  const useDisjoint = !anyInPlace && readOnly.length <= 1 && arrays.length >= 3 && arrays.length <= 5;
+  const order = [...written, ...readOnly];
+  const names = disjointNames(spec);
+  return (...args: unknown[]) => {
+    const arg = (n: string) => args[position.get(n)!];
+    const env = new Map<string, number>();
+    const value = (x: string): number => (isArray.has(x) ? (arg(x) as AnyArray).length : env.has(x) ? env.get(x)! : Number(x));
+    const formula = (f: string) => {
+      const factors = f.split('*');
+      const want = factors.reduce((p, x) => p * value(x), 1);
+      const how = isArray.has(f) ? `${f}.length` : factors.length === 1 ? f : `${f} (${factors.map((x) => `${x}=${value(x)}`).join(', ')})`;
+      return { want, how };
+    };
+    for (const a of spec.args) {
+      const v = arg(a.name);
+      if (a.kind === 'op') opName(K, a.ops === 'unary' ? UNARY_SET : BINARY_SET, v);
+      else if (a.kind === 'size') env.set(a.name, size(K, a.name, v));
+      else if (a.kind === 'positive') env.set(a.name, positive(K, a.name, v));
+      else if (a.kind === 'num') num(K, a.name, v);
+      else if (a.kind === 'finite') finite(K, a.name, v);
+      else if (a.kind === 'bool' && typeof v !== 'boolean') notBoolean(K, a.name, v);
+    }
+    for (const c of spec.conv ?? []) env.set(c.name, convOut(K, value(c.size), value(c.k), value(c.stride), value(c.pad), c.size));
+    const present = (a: ArgSpec) => !optional(a) || arg(a.name) !== null;
+    for (const a of arrays) {
+      if (!present(a)) continue;
+      if (a.kind === 'read' || a.kind === 'write') float(K, a.name, arg(a.name));
+      else int32(K, a.name, arg(a.name));
+    }
+    for (const a of floats) {
+      if (a !== first && first && present(a)) sameDType(K, arg(first.name) as FloatArray, a.name, arg(a.name) as FloatArray);
+    }
+    for (const a of arrays) {
+      if (a.length === undefined || !present(a)) continue;
+      const { want, how } = formula(a.length);
+      const x = arg(a.name) as AnyArray;
+      if (x.length !== want) badLength(K, a.name, x, want, how);
+    }
+    if (useDisjoint) {
+      const v = order.map((a) => arg(a.name) as AnyArray | null);
+      disjoint(K, names, v[0]!, v[1]!, v[2] ?? null, v[3] ?? null, v[4] ?? null);
+    } else {
+      written.forEach((w, i) => {
+        const inPlace = 'inPlace' in w ? (w.inPlace ?? []) : [];
+        for (const o of arrays) {
+          if (o === w || (isWritten(o) && written.indexOf(o) < i)) continue;
+          const wa = arg(w.name) as AnyArray | null, oa = arg(o.name) as AnyArray | null;
+          if (inPlace.includes(o.name)) apartOrSame(K, w.name, wa!, o.name, oa!);
+          else apart(K, w.name, wa, o.name, oa);
+        }
+      });
+    }
+    if (checkIndices) {
+      for (const a of arrays) if (a.kind === 'indices') indices(K, a.name, arg(a.name) as Int32Array, formula(a.bound).want);
+    }
+    const call = spec.args.map((a, i) => (a.kind === 'flag' ? !!args[i] : args[i]));
+    return (table[name] as (...a: unknown[]) => unknown)(...call);
+  };
 }
 
 /** For tests and tooling: the names of kernels whose index arguments `validated` range-checks. */

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { jsKernels, KERNEL_NAMES } from '../../lib/kernels';
 import { KERNEL_ALIASING } from '../../lib/kernels/names';
 import { loadNative } from '../../lib/kernels/native';
@@ -95,4 +96,37 @@ test('the aliasing contract derived from the declarations is the one names.ts st
     });
   }
   expect(INDEXED_KERNELS).toEqual(['scatterAxis', 'gather', 'crossEntropy', 'crossEntropyBackward', 'maxPool2dBackward']);
+});
+
+test('where code generation is forbidden, the checks and the adapter are closures with the same messages', () => {
+  const script = `
+    const k = require('./lib/kernels');
+    k.useBackend('auto');
+    const out = [];
+    const o = new Float32Array(300); k.kernels.fill(o, 2); out.push(o[299]);
+    const t = (f) => { try { f(); out.push('ok'); } catch (e) { out.push(e.message); } };
+    t(() => k.kernels.gemm(false, false, 2, 3, 2, 1, new Float32Array(4), new Float32Array(6), 0, new Float32Array(5)));
+    t(() => k.kernels.sumAxis(new Float32Array(6), 2, 3, 1, new Float32Array(3)));
+    const a = new Float32Array(8);
+    t(() => k.kernels.binary('add', a.subarray(0, 4), a.subarray(0, 4), a.subarray(1, 5)));
+    t(() => k.kernels.gather(new Float32Array(6), 2, 3, new Int32Array([0, 3]), new Float32Array(2)));
+    t(() => k.kernels.adam(new Float32Array(2), new Float32Array(2), new Float32Array(3), new Float32Array(2), null, 0.9, 0.999, 1e-3, 1, 1e-8));
+    out.push(k.kernels.dot(new Float32Array(200).fill(1), new Float32Array(200).fill(2)));
+    console.log(JSON.stringify(out));
+  `;
+  const run = (flags: string[]) =>
+    JSON.parse(
+      execFileSync(process.execPath, [...flags, '--require', 'tsx/cjs', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env } }).trim().split('\n').pop()!,
+    ) as unknown[];
+  const forbidden = run(['--disallow-code-generation-from-strings']);
+  expect(forbidden).toEqual(run([]));
+  expect(forbidden).toEqual([
+    2,
+    "gemm: 'c' has length 5, expected m*n (m=2, n=3) = 6",
+    "sumAxis: 'out' has length 3, expected outer*inner (outer=2, inner=1) = 2",
+    "binary: 'out' partly overlaps 'a' (one buffer, bytes [4, 20) and bytes [0, 16)); 'out' may be 'a' itself or a separate array, not a shifted view of it",
+    expect.stringMatching(/gather: idx\[1\] = 3 is out of range \[0, 3\)/),
+    "adam: 'm' has length 3, expected param.length = 2",
+    400,
+  ]);
 });
