@@ -55,16 +55,18 @@ export function splitAt(shape: readonly number[], dim: number): [number, number,
 
 /** Class indices as an Int32Array, checked against the number of rows and classes. */
 export function toIndices(op: string, indices: unknown, rows: number, cols: number): Int32Array {
-  let idx: Int32Array;
-  if (indices instanceof Int32Array) idx = indices;
-  else if (Array.isArray(indices) || ArrayBuffer.isView(indices)) idx = Int32Array.from(indices as ArrayLike<number>);
-  else throw new TypeError(`${op}: indices must be an array of integers`);
-  if (idx.length !== rows) {
-    throw new RangeError(`${op}: ${idx.length} indices for ${rows} rows`);
-  }
+  if (!Array.isArray(indices) && !ArrayBuffer.isView(indices)) throw new TypeError(`${op}: indices must be an array of integers`);
   const src = indices as ArrayLike<number>;
+  if (src.length !== rows) {
+    throw new RangeError(`${op}: ${src.length} indices for ${rows} rows`);
+  }
+  // NOTE: always a copy, each value read once, checked, then stored: backward reads the indices again later, and
+  // a caller that reuses its array for the next batch (or shares it with a worker) must not change this graph's
+  // gradients. The check is on the value read, since the Int32 conversion would turn 1.5 or 2^32 into an index.
+  const idx = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     const k = src[r];
+    idx[r] = k;
     if (!Number.isInteger(k) || k < 0 || k >= cols) {
       throw new RangeError(`${op}: index ${k} at row ${r} out of range [0, ${cols})`);
     }
