@@ -8,7 +8,7 @@
  * const config = resolveConfig({ dataset: 'synth', epochs: '2' });
  * const { history, model } = await trainFromConfig(config, { onEpoch: (m) => console.log(m.epoch, m.trainLoss) });
  */
-import { Random, getRngState, manualSeed, setRngState } from '../core/random';
+import { Random, getRngState, manualSeed, setRngState, type RandomState } from '../core/random';
 import { heldOut, type Dataset, type DatasetSplits } from '../data/dataset';
 import { loadDataset, type LoadDatasetOptions } from '../data/load-dataset';
 import { LeNet, MLP, ResNet, crossEntropyLoss, lossByName, type Module } from '../nn';
@@ -110,11 +110,11 @@ export function optimizerOptions(config: RunConfig): Record<string, number | boo
  * flip, seeded from the run's seed (its own stream: the shuffling order does not change with `--augment`).
  * Padded pixels are black, i.e. `-mean / std` once normalised. Undefined without `augment`.
  */
-export function buildAugment(config: RunConfig, train: Dataset): Augment | undefined {
+export function buildAugment(config: RunConfig, train: Dataset, random?: Random): Augment | undefined {
   if (!config.augment) return undefined;
   const channels = train.x.shape[1];
   const fill = config.normalize && config.dataset === 'cifar10' ? paddingFill(CIFAR10_STATS, channels) : 0;
-  return randomCropFlip({ padding: 4, flip: true, fill, seed: config.seed + 0x5eed });
+  return randomCropFlip({ padding: 4, flip: true, fill, random: random ?? new Random(config.seed + 0x5eed) });
 }
 
 /**
@@ -206,7 +206,11 @@ export async function trainFromConfig(config: RunConfig, options: TrainFromConfi
   options.onStart?.({ data, heldOut: held, heldOutName, model });
   const epochsSoFar: EpochMetrics[] = [];
   let initialLoss = typeof checkpoint?.extra?.initialLoss === 'number' ? checkpoint.extra.initialLoss : undefined;
-  const augment = buildAugment(config, data.train);
+  // The augmentation's own stream, saved in each checkpoint so a resumed run crops as an uninterrupted one.
+  const augmentRandom = new Random(config.seed + 0x5eed);
+  const savedAugment = checkpoint?.extra?.augment as RandomState | undefined;
+  if (savedAugment) augmentRandom.setState(savedAugment);
+  const augment = buildAugment(config, data.train, augmentRandom);
   const schedule = buildSchedule(config, Math.ceil(data.train.y.length / config.batchSize));
   const history = await fit(model, { train: data.train, val: held }, {
     optimizer,
@@ -232,7 +236,10 @@ export async function trainFromConfig(config: RunConfig, options: TrainFromConfi
           model: model.stateDict(),
           optimizer: optimizer.stateDictTyped(),
           random: { global: getRngState(), shuffle: shuffle.getState() },
-          extra: initialLoss === undefined ? undefined : { initialLoss },
+          extra: {
+            ...(initialLoss === undefined ? {} : { initialLoss }),
+            ...(augment ? { augment: augmentRandom.getState() } : {}),
+          },
         });
       }
       epochsSoFar.push(m);
