@@ -11,7 +11,7 @@ import { chartRow, svgToPng } from '../report/plot';
 import { resolveConfig, type RunConfig, type TrainFlags } from '../train/config';
 import { dataOptions } from '../train/recipe';
 import { runTraining, type RunResult } from './run';
-import { writeFileAtomic } from '../train/atomic-file';
+import { writeFileAtomic } from '../io/atomic-file';
 import { prepareOutputDir } from '../train/output-dir';
 
 export interface ExperimentRun {

@@ -28,7 +28,7 @@ import { resolveThreads } from './threads';
 import { registerExport } from './export';
 import { registerPredict } from './predict';
 import { registerWorker } from './worker';
-import { writeFileAtomic } from '../train/atomic-file';
+import { writeFileAtomic } from '../io/atomic-file';
 import { prepareOutputDir } from '../train/output-dir';
 import { OPTIMIZER_NAMES } from '../optim';
 import { DATASET_NAMES } from '../data/load-dataset';

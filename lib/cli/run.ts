@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { DatasetSplits } from '../data/dataset';
 import { serializeSafetensors } from '../io';
-import { writeFileAtomic } from '../train/atomic-file';
+import { writeFileAtomic } from '../io/atomic-file';
 import type { Module } from '../nn';
 import type { EpochMetrics } from '../train/fit';
 import { trainFromConfig } from '../train/recipe';

@@ -21,6 +21,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { writeFileAtomic } from '../io/atomic-file';
 import { DataError } from './errors';
 
 /** Images as stored: `pixels` holds `n` samples of `sampleBytes` bytes (CHW planes), `labels` one byte each. */
@@ -148,23 +149,10 @@ export function writeImageCache(file: string, signature: string, raw: RawImages)
   header.writeUInt32LE(raw.n, MAGIC.length);
   header.writeUInt32LE(raw.sampleBytes, MAGIC.length + 4);
   header.writeUInt32LE(sig.length, MAGIC.length + 8);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const fd = fs.openSync(tmp, 'wx');
-    try {
-      for (const part of [header, sig, raw.labels, raw.pixels]) fs.writeSync(fd, part);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, [header, sig, raw.labels, raw.pixels]);
   } catch (e) {
-    try {
-      fs.rmSync(tmp, { force: true });
-    } catch {
-      // nothing was created (the directory is missing or not a directory)
-    }
     throw new DataError(file, `${file}: cannot write the image cache (${(e as Error).message})`);
   }
 }

@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NDArray, shapeSize, type DType } from '../core/ndarray';
+import { writeFileAtomic } from './atomic-file';
 import type { Module } from '../nn/module';
 
 export interface SafetensorsContents {
@@ -165,23 +166,10 @@ export function parseSafetensors(bytes: Uint8Array, source = 'buffer'): Safetens
  */
 export function saveSafetensors(file: string, tensors: Record<string, NDArray>, metadata?: Record<string, string>): void {
   const bytes = serializeSafetensors(tensors, metadata);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   try {
-    const fd = fs.openSync(tmp, 'wx');
-    try {
-      fs.writeSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, bytes);
   } catch (e) {
-    try {
-      fs.rmSync(tmp, { force: true });
-    } catch {
-      // nothing was created (the directory is missing or not a directory)
-    }
-    throw new Error(`safetensors: cannot write ${file} (${(e as Error).message})`);
+    throw new Error(`safetensors: ${(e as Error).message}`);
   }
 }
 

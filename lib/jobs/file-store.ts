@@ -48,7 +48,7 @@ async function fsyncDir(dir: string): Promise<void> {
  * Writes `data` to `file` atomically and durably: temporary file in the same directory, fsync, rename over
  * the target, fsync of the directory. A reader sees the old file or the new one, never part of one.
  *
- * NOTE: the asynchronous twin of lib/train/atomic-file's `writeFileAtomic`: the store runs on a server's event
+ * NOTE: the asynchronous twin of lib/io/atomic-file's `writeFileAtomic`: the store runs on a server's event
  * loop, which must not wait on fsync (the worker threads' checkpoints use the synchronous one).
  */
 async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {

@@ -28,7 +28,7 @@ import { NDArray, type FloatArray } from '../core/ndarray';
 import type { RandomState } from '../core/random';
 import { parseSafetensors, serializeSafetensors } from '../io';
 import type { OptimizerStateDict, OptimizerTypedStateDict } from '../optim';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../io/atomic-file';
 import type { RunConfig } from './config';
 import type { EpochMetrics } from './fit';
 

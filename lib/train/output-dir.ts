@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../io/atomic-file';
 
 /** An output directory that cannot be used; the message names it and says why. */
 export class OutputDirError extends Error {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OutputDirError, prepareOutputDir } from '../../lib/train/output-dir';
-import { writeFileAtomic } from '../../lib/train/atomic-file';
+import { writeFileAtomic } from '../../lib/io/atomic-file';
 
 const root = path.resolve(__dirname, '..', '..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');

@@ -5,7 +5,9 @@
  * fsynced too so the rename itself survives.
  *
  * NOTE: npm's `write-file-atomic` does the same but does not fsync the directory, and is only a transitive
- * development dependency here; these twenty lines avoid a new runtime dependency.
+ * development dependency here; these twenty lines avoid a new runtime dependency. Every synchronous atomic
+ * write of the library goes through here (models, checkpoints, run outputs, the image cache); the job store's
+ * asynchronous twin is in lib/jobs/file-store.ts.
  *
  * @example
  * writeFileAtomic('runs/a/metrics.csv', csv);
@@ -16,15 +18,19 @@ import { threadId } from 'node:worker_threads';
 
 let counter = 0;
 
-/** Writes `data` to `file` atomically (temporary file, fsync, rename, fsync of the directory). */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+/**
+ * Writes `data` (or its parts, in order) to `file` atomically (temporary file, fsync, rename, fsync of the
+ * directory). An error names the file and the system's reason; the temporary file is removed.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array | readonly Uint8Array[]): void {
   const dir = path.dirname(file);
   // pid, thread and a counter: two writers of the same file never share a temporary file.
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${threadId}.${counter++}.tmp`);
   try {
     const fd = fs.openSync(tmp, 'wx', 0o644);
     try {
-      fs.writeFileSync(fd, data);
+      if (typeof data === 'string' || data instanceof Uint8Array) fs.writeFileSync(fd, data);
+      else for (const part of data) fs.writeSync(fd, part);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
