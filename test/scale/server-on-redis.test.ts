@@ -32,10 +32,11 @@ if (haveRedis()) {
       await stopServer(server);
     }
   });
-  // The one case that reads the file store's directory is replaced by its Redis equivalent below.
+  // The one case that reads the file store's directory is replaced by its Redis equivalent below: it is left
+  // out here (not registered), so no always-skipped test stands in the counts.
   const realTest = global.test;
   global.test = Object.assign(
-    (name: string, fn?: jest.ProvidesCallback, timeout?: number) => (/state directory/.test(name) ? realTest.skip(name, fn, timeout) : realTest(name, fn, timeout)),
+    (name: string, fn?: jest.ProvidesCallback, timeout?: number) => (/state directory/.test(name) ? undefined : realTest(name, fn, timeout)),
     realTest,
   ) as jest.It;
   try {
