@@ -8,7 +8,9 @@
  * throughput workloads, 1 thread with OPENBLAS_NUM_THREADS=1 so that its gemms too run on one core; the table's
  * "pytorch-best" is the best of these per workload) and, for gemm only, the same OpenBLAS called from C. The TensorFlow.js
  * peers are benchmarks/package.json's, installed into benchmarks/node_modules on first use (never
- * dependencies of vugrad).
+ * dependencies of vugrad); tfjs-node by benchmarks/install-tfjs-node.sh (offline, from the pip mirror's
+ * TensorFlow wheel). The efficiency table divides each throughput workload's effective GFLOP/s by the fp32 FMA
+ * peak that benchmarks/c/fma_peak.c measures in the same run.
  *
  * Options: --quick (one short round: a sanity run), --rounds N, --seconds S (per throughput measurement),
  * --only a,b (frameworks), --no-install, --out DIR (default benchmarks/results).
@@ -19,7 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunnerConfig, RunnerResult, WorkloadId } from './suite/common';
-import { advantage, barChart, cellText, checkTargets, summarize, WORKLOADS } from './suite/report';
+import { advantage, barChart, cellText, checkTargets, effectiveGflops, FLOPS, fmt, summarize, WORKLOADS, type FmaPeak } from './suite/report';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(name);
@@ -45,6 +47,12 @@ if (!flag('--no-install') && !fs.existsSync(path.join(__dirname, 'node_modules',
   const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', __dirname], { stdio: 'inherit' });
   if (r.status !== 0) console.log('  (install failed: the tfjs columns will say so)');
 }
+// tfjs-node does not install offline by npm alone (its install script downloads libtensorflow): this script
+// builds it from the local pip mirror's TensorFlow wheel (about 900 MB). It does nothing when already installed
+// and prints why it skipped otherwise (the tfjs-node column then says the package did not load).
+if (!flag('--no-install') && (!only || only.includes('tfjs-node'))) {
+  spawnSync('bash', [path.join(__dirname, 'install-tfjs-node.sh')], { stdio: 'inherit' });
+}
 
 function findTorchPython(): { python: string | null; why: string; defaultThreads: string } {
   for (const py of ['/usr/bin/python3', 'python3']) {
@@ -66,6 +74,31 @@ function buildCGemm(): string | null {
   }
 }
 const cGemm = buildCGemm();
+
+// The machine's fp32 FMA peak, measured in this run (benchmarks/c/fma_peak.c, built for this CPU): the
+// denominator of the efficiency table. Probed before and after the throughput rounds; the best reading counts.
+function buildFmaPeak(): string | null {
+  try {
+    const bin = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vugrad-bench-')), 'fma_peak');
+    execFileSync('gcc', ['-O2', '-march=native', '-pthread', path.join(__dirname, 'c', 'fma_peak.c'), '-o', bin]);
+    return bin;
+  } catch {
+    return null;
+  }
+}
+const fmaPeakBin = buildFmaPeak();
+let fmaPeak: FmaPeak | null = null;
+const fmaReadings: string[] = [];
+function probeFmaPeak(): void {
+  if (!fmaPeakBin) return;
+  try {
+    const [isa, , one, all, n] = execFileSync(fmaPeakBin, [String(threads), '0.25', '3'], { encoding: 'utf8' }).trim().split(' ');
+    fmaReadings.push(`${one}/${all}`);
+    fmaPeak = { isa, one: Math.max(Number(one), fmaPeak?.one ?? 0), all: Math.max(Number(all), fmaPeak?.all ?? 0), threads: Number(n) };
+  } catch {
+    /* reported as missing below */
+  }
+}
 
 interface Framework {
   name: string;
@@ -139,6 +172,7 @@ const runs: RunnerResult[] = [];
 const started = Date.now();
 console.log(`vugrad benchmark suite${quick ? ' (--quick)' : ''}: ${rounds} round(s), ${threads} thread(s) for everyone, ` +
   `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}, ${os.cpus()[0]?.model ?? '?'} (${cores} cores)`);
+probeFmaPeak();
 for (const phase of phases) {
   for (let r = 0; r < phase.rounds; r++) {
     // Rotate the order each round so that no framework always runs first (or right after a heavy one).
@@ -156,6 +190,7 @@ for (const phase of phases) {
       process.stdout.write(`  ${phase.workloads.length > 1 ? 'round' : phase.workloads[0]} ${r + 1}/${phase.rounds} ${fw.name} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
     }
   }
+  if (phase.workloads === THROUGHPUT) probeFmaPeak();
 }
 
 // ---- report --------------------------------------------------------------------------------------------------
@@ -172,6 +207,8 @@ const env = {
   seconds,
   quick,
   torch: torch.python ? `${torch.why} (${torch.python})` : torch.why,
+  fmaPeak,
+  fmaReadings,
 };
 const lines: string[] = [];
 lines.push(`Measured ${env.date.slice(0, 10)} on ${env.cpu}, ${cores} cores, node ${env.node}; ${threads} threads for every framework ` +
@@ -208,17 +245,42 @@ const mem = (fw: string): string => {
 };
 lines.push('RSS after each epoch of the memory run (MB): ' + columns.filter((c) => c !== 'pytorch-best').map(mem).filter(Boolean).join('; '));
 lines.push('');
-lines.push('Targets (issue 7), this run:');
+// ---- efficiency: effective GFLOP/s of each throughput workload and its share of the measured FMA peak --------
+const peak = fmaPeak as FmaPeak | null;
+lines.push(
+  peak
+    ? `Efficiency: effective GFLOP/s (FLOPs counted from the shapes, a training step = forward + weight gradients + input gradients but the first layer's, gemm/conv only; see FLOPS in ` +
+        `benchmarks/suite/report.ts) and, in brackets, its share of the fp32 FMA peak measured in this run by benchmarks/c/fma_peak.c ` +
+        `(${peak.isa}, best of ${fmaReadings.length} probes: ${fmt(peak.one)} GFLOP/s on 1 thread, ${fmt(peak.all)} on ${peak.threads}; ` +
+        `pytorch-1core is compared with the 1-thread peak, every other column with the ${peak.threads}-thread peak).`
+    : 'Efficiency: effective GFLOP/s (no FMA peak: benchmarks/c/fma_peak.c did not compile or run, gcc -march=native).',
+);
+lines.push('');
+lines.push(`| workload | FLOPs per unit | ${columns.join(' | ')} |`);
+lines.push(`| --- | --- | ${columns.map(() => '---').join(' | ')} |`);
+for (const w of WORKLOADS) {
+  if (w.id !== 'gemm1024' && FLOPS[w.id] === undefined) continue;
+  const per = w.id === 'gemm1024' ? '2 x 1024^3 per call' : `${fmt(FLOPS[w.id]! / (w.unit === 's' ? 1e9 : 1e6))} ${w.unit === 's' ? 'GFLOP per epoch' : w.unit === 'ms' ? 'MFLOP per call' : 'MFLOP per sample'}`;
+  const cells = columns.map((fw) => {
+    const g = effectiveGflops(w.id, table[fw]?.[w.id]?.median);
+    if (g === undefined) return '';
+    const denom = peak ? (fw === 'pytorch-1core' ? peak.one : peak.all) : undefined;
+    return denom ? `${fmt(g)} (${((100 * g) / denom).toFixed(0)}%)` : fmt(g);
+  });
+  lines.push(`| ${w.id} | ${per} | ${cells.join(' | ')} |`);
+}
+lines.push('');
+lines.push('Targets (issues 7 and 20), this run:');
 lines.push('');
 lines.push('| target | measured | met |');
 lines.push('| --- | --- | --- |');
-for (const t of checkTargets(table)) lines.push(`| ${t.target} | ${t.measured} | ${t.reading ? '(reading)' : t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'} |`);
+for (const t of checkTargets(table, peak)) lines.push(`| ${t.target} | ${t.measured} | ${t.reading ? '(reading)' : t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'} |`);
 lines.push('');
 lines.push('Versions: ' + Object.entries(versions).map(([k, v]) => `${k} ${v}`).join('; '));
 const markdown = lines.join('\n') + '\n';
 
 fs.mkdirSync(outDir, { recursive: true });
-fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({ env, versions, threads: fwThreads, table, targets: checkTargets(table), runs }, null, 1));
+fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({ env, versions, threads: fwThreads, table, targets: checkTargets(table, peak), runs }, null, 1));
 fs.writeFileSync(path.join(outDir, 'latest.md'), markdown);
 fs.writeFileSync(
   path.join(outDir, 'latest.svg'),

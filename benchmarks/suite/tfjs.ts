@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   } catch (err) {
     const why =
       backend === 'tensorflow'
-        ? 'not installable offline (its install downloads libtensorflow)'
+        ? `does not load (install it offline: bash benchmarks/install-tfjs-node.sh): ${(err as Error).message.split('\n')[0].slice(0, 120)}`
         : `does not load: ${(err as Error).message.split('\n')[0]}`;
     const cells: Partial<Record<WorkloadId, Cell>> = {};
     for (const w of config.workloads) cells[w] = { error: why };
