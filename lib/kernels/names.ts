@@ -15,7 +15,7 @@
  * "sum along dim d" for any d of any shape (outer = product of sizes before d, inner = product after).
  */
 import type { FloatArray } from './dtype';
-import { arrayArgs, BINARY_OPS, isWritten, KERNEL_SPECS, UNARY_OPS } from './specs';
+import { arrayArgs, BINARY_OPS, isWritten, KERNEL_SPECS, UNARY_OPS, type KernelSpec, type KernelSpecs } from './specs';
 
 /** A unary op's name (the list, with each op's code in the addon, is UNARY_OPS in specs.ts). */
 export type UnaryOp = (typeof UNARY_OPS)[number];
@@ -23,7 +23,13 @@ export type UnaryOp = (typeof UNARY_OPS)[number];
 /** A binary op's name (BINARY_OPS in specs.ts). */
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
-export interface KernelTable {
+/**
+ * The kernels with a hand-written signature and TSDoc (what an op's author reads). Each must agree with its
+ * declaration in specs.ts: the compiler checks it (`SignaturesAgree` below). A kernel declared in specs.ts and
+ * not listed here gets the signature derived from its declaration (`SpecSignature`), so a new kernel needs no
+ * entry here; document it here when it earns a page of prose.
+ */
+interface DocumentedKernels {
   /**
    * General matrix multiply, row-major: `C = alpha * op(A) @ op(B) + beta * C`, where `op(A)` is `[m, k]`
    * (`A` is stored `[k, m]` when `transA`), `op(B)` is `[k, n]` (`B` stored `[n, k]` when `transB`), `C` is
@@ -225,7 +231,59 @@ export interface KernelTable {
   maxPool2dBackward(g: FloatArray, argmax: Int32Array, planes: number, h: number, w: number, oh: number, ow: number, out: FloatArray): void;
 }
 
-export type KernelName = keyof KernelTable;
+/** Every kernel's name: the keys of KERNEL_SPECS (specs.ts). */
+export type KernelName = keyof KernelSpecs;
+
+/** The value an argument of a declaration takes (see ArgSpec in specs.ts). */
+type ArgValue<A> = A extends { readonly kind: 'read' | 'write'; readonly optional?: true }
+  ? FloatArray | null
+  : A extends { readonly kind: 'read' | 'write' }
+    ? FloatArray
+    : A extends { readonly kind: 'indices' | 'indicesOut' }
+      ? Int32Array
+      : A extends { readonly kind: 'op'; readonly ops: 'unary' }
+        ? UnaryOp
+        : A extends { readonly kind: 'op'; readonly ops: 'binary' }
+          ? BinaryOp
+          : A extends { readonly kind: 'flag' | 'bool' }
+            ? boolean
+            : number;
+type ArgValues<A extends readonly unknown[]> = { -readonly [I in keyof A]: ArgValue<A[I]> };
+
+/**
+ * The JS signature a declaration implies: read/write arrays are FloatArray (`| null` when optional), index
+ * arrays Int32Array, `op` a UnaryOp or BinaryOp, `flag`/`bool` boolean, every other kind a number; it returns
+ * a number when the declaration says `returns: 'number'`, else nothing.
+ */
+export type SpecSignature<S extends KernelSpec> = (
+  ...args: ArgValues<S['args']>
+) => S extends { readonly returns: 'number' } ? number : void;
+
+/**
+ * Every kernel's signature: the documented ones above, and the one derived from its declaration for each kernel
+ * specs.ts declares and DocumentedKernels does not list.
+ */
+export type KernelTable = DocumentedKernels & {
+  [K in Exclude<KernelName, keyof DocumentedKernels>]: SpecSignature<KernelSpecs[K]>;
+};
+
+/** A documented kernel whose signature differs from its declaration's (or that specs.ts does not declare). */
+type Disagreeing = {
+  [K in keyof DocumentedKernels]: K extends KernelName
+    ? [DocumentedKernels[K]] extends [SpecSignature<KernelSpecs[K]>]
+      ? [SpecSignature<KernelSpecs[K]>] extends [DocumentedKernels[K]]
+        ? never
+        : K
+      : K
+    : K;
+}[keyof DocumentedKernels];
+/**
+ * Compile-time check, nothing at run time: `true` when every documented signature is its declaration's, else
+ * the type names the kernels that disagree (and this line fails to compile).
+ */
+export type SignaturesAgree = [Disagreeing] extends [never] ? true : { disagree: Disagreeing };
+const signaturesAgree: SignaturesAgree = true;
+void signaturesAgree;
 
 /**
  * Output size of a convolution or pooling window along one axis, as the conv kernels define it:

@@ -8,9 +8,11 @@
  * - the native adapter (native.ts): the small-input cut-off per call, op names to the addon's codes;
  * - the fuzz suite's aliasing cases, and a test that this table, names.ts, the JS table and the addon's exports
  *   name the same kernels with the same arities (test/kernels/specs.test.ts).
- * Still written per kernel: its TSDoc signature in names.ts (the interface ops are typed against: the compiler
- * test checks each entry here has that many arguments), the JS kernel, the C++ kernel and its one-line handler in
- * addon.cc (which checks again, for callers of the raw addon), and its conformance case.
+ * - the kernel's TypeScript signature (names.ts, `SpecSignature`), unless names.ts documents it by hand, and then
+ *   the compiler checks the two agree.
+ * Still written per kernel: the JS kernel, the C++ kernel (for an elementwise one, its loop and its entry in the
+ * table of native/src/elementwise.cc, from which addon.cc exports a handler that checks again, for callers of
+ * the raw addon; other families, a handler in addon.cc), and its conformance case.
  *
  * Argument kinds: `read`/`write` float arrays (all of one dtype, the first one's), `indices`/`indicesOut`
  * (Int32Array), `size` (an integer in [0, 2^31)), `positive` (a size >= 1), `num` (any number), `finite`,
@@ -18,7 +20,6 @@
  * A length is the name of another array (the same length) or a product of sizes (`'m*k'`); `conv` sizes are the
  * output sizes of a window, `floor((size + 2 pad - k) / stride) + 1`, checked to fit.
  */
-import type { KernelName } from './names';
 
 /**
  * The unary ops, in the order of vg::UnaryOp in native/include/vugrad/kernels.h (the index is the op's code
@@ -61,26 +62,39 @@ export interface KernelSpec {
   readonly args: readonly ArgSpec[];
   readonly conv?: readonly ConvSize[];
   readonly cutoff: Cutoff;
+  /** What the kernel returns: nothing (it writes its arrays), or a number (a reduction such as `dot`). */
+  readonly returns?: 'number';
 }
 
-// Argument constructors: short, so that a kernel's declaration fits on a few lines.
-const read = (name: string, length?: string, more?: { optional?: boolean; inPlace?: readonly string[] }): ArgSpec => ({ kind: 'read', name, length, ...more });
-const write = (name: string, length?: string, more?: { optional?: boolean; inPlace?: readonly string[] }): ArgSpec => ({ kind: 'write', name, length, ...more });
-const indices = (name: string, length: string, bound: string): ArgSpec => ({ kind: 'indices', name, length, bound });
-const indicesOut = (name: string, length: string): ArgSpec => ({ kind: 'indicesOut', name, length });
-const size = (name: string): ArgSpec => ({ kind: 'size', name });
-const positive = (name: string): ArgSpec => ({ kind: 'positive', name });
-const num = (name: string): ArgSpec => ({ kind: 'num', name });
-const op = (ops: 'unary' | 'binary'): ArgSpec => ({ kind: 'op', name: 'op', ops });
-const sizes = (...names: string[]): ArgSpec[] => names.map(size);
-const nums = (...names: string[]): ArgSpec[] => names.map(num);
+// Argument constructors: short, so that a kernel's declaration fits on a few lines. Their types keep each
+// argument's kind (and whether an array is optional), from which names.ts derives a kernel's TypeScript
+// signature (`SpecSignature`).
+/** A float array argument of kind K; `optional: true` (O) lets it be null. */
+export interface ArrayArgSpec<K extends 'read' | 'write' = 'read' | 'write', O extends boolean = boolean> {
+  readonly kind: K;
+  readonly name: string;
+  readonly length?: string;
+  readonly optional?: O;
+  readonly inPlace?: readonly string[];
+}
+type Scalar<K extends 'size' | 'positive' | 'num'> = { readonly kind: K; readonly name: string };
+const read = <O extends boolean = false>(name: string, length?: string, more?: { optional?: O; inPlace?: readonly string[] }): ArrayArgSpec<'read', O> => ({ kind: 'read', name, length, ...more });
+const write = <O extends boolean = false>(name: string, length?: string, more?: { optional?: O; inPlace?: readonly string[] }): ArrayArgSpec<'write', O> => ({ kind: 'write', name, length, ...more });
+const indices = (name: string, length: string, bound: string) => ({ kind: 'indices', name, length, bound }) as const;
+const indicesOut = (name: string, length: string) => ({ kind: 'indicesOut', name, length }) as const;
+const size = (name: string): Scalar<'size'> => ({ kind: 'size', name });
+const positive = (name: string): Scalar<'positive'> => ({ kind: 'positive', name });
+const num = (name: string): Scalar<'num'> => ({ kind: 'num', name });
+const op = <O extends 'unary' | 'binary'>(ops: O) => ({ kind: 'op', name: 'op', ops }) as const;
+const sizes = <N extends string[]>(...names: N) => names.map(size) as { readonly [I in keyof N]: Scalar<'size'> };
+const nums = <N extends string[]>(...names: N) => names.map(num) as { readonly [I in keyof N]: Scalar<'num'> };
 /** An optimizer's state array: written, param's length. */
-const state = (name: string, optional = false): ArgSpec => write(name, 'param', { optional });
+const state = <O extends boolean = false>(name: string, optional?: O) => write<O>(name, 'param', { optional: (optional ?? false) as O });
 const conv = (name: string, sz: string, k: string, stride: string, pad: string): ConvSize => ({ name, size: sz, k, stride, pad });
 /** conv2d's sizes: n images of [c, h, w], o filters of [c, kh, kw]. */
-const CONV_LAYER = [...sizes('n', 'c', 'h', 'w', 'o'), positive('kh'), positive('kw'), positive('stride'), size('pad')];
+const CONV_LAYER = [...sizes('n', 'c', 'h', 'w', 'o'), positive('kh'), positive('kw'), positive('stride'), size('pad')] as const;
 const CONV_OUT = [conv('oh', 'h', 'kh', 'stride', 'pad'), conv('ow', 'w', 'kw', 'stride', 'pad')];
-const CONV_IMAGE = [...sizes('c', 'h', 'w'), positive('kh'), positive('kw'), positive('stride'), size('pad')];
+const CONV_IMAGE = [...sizes('c', 'h', 'w'), positive('kh'), positive('kw'), positive('stride'), size('pad')] as const;
 
 const cheap = (by: string): Cutoff => ({ class: 'cheapElementwise', by });
 const transcendental = (by: string): Cutoff => ({ class: 'transcendental', by });
@@ -89,10 +103,12 @@ const NATIVE: Cutoff = { class: 'native' };
 
 /**
  * Every kernel, in table order (KERNEL_NAMES). The argument names are names.ts's (error messages and the
- * aliasing contract use them); test/kernels/specs.test.ts checks each entry has as many arguments as the
- * KernelTable signature's JS kernel.
+ * aliasing contract use them). A kernel's TypeScript signature is derived from its entry (names.ts,
+ * `SpecSignature`): a kernel documented in names.ts's KernelTable is checked by the compiler to have that
+ * signature; a new one needs no entry there. test/kernels/specs.test.ts checks each entry has as many
+ * arguments as its JS kernel.
  */
-export const KERNEL_SPECS: { readonly [K in KernelName]: KernelSpec } = {
+const SPECS = {
   gemm: {
     args: [{ kind: 'flag', name: 'transA' }, { kind: 'flag', name: 'transB' }, ...sizes('m', 'n', 'k'), { kind: 'finite', name: 'alpha' },
       read('a', 'm*k'), read('b', 'k*n'), { kind: 'finite', name: 'beta' }, write('c', 'm*n')],
@@ -134,8 +150,8 @@ export const KERNEL_SPECS: { readonly [K in KernelName]: KernelSpec } = {
   },
   asgd: { args: [write('param'), read('grad', 'param'), state('ax'), num('decay'), num('eta'), num('mu')], cutoff: cheap('param') },
   fill: { args: [write('out'), num('value')], cutoff: cheap('out') },
-  sumAll: { args: [read('x')], cutoff: reduce('x') },
-  dot: { args: [read('a'), read('b', 'a')], cutoff: reduce('a') },
+  sumAll: { args: [read('x')], cutoff: reduce('x'), returns: 'number' },
+  dot: { args: [read('a'), read('b', 'a')], cutoff: reduce('a'), returns: 'number' },
   sumAxis: { args: [read('x', 'outer*n*inner'), size('outer'), size('n'), size('inner'), write('out', 'outer*inner')], cutoff: reduce('x') },
   maxAxis: {
     args: [read('x', 'outer*n*inner'), size('outer'), positive('n'), size('inner'), write('out', 'outer*inner'), indicesOut('argmax', 'outer*inner')],
@@ -194,7 +210,13 @@ export const KERNEL_SPECS: { readonly [K in KernelName]: KernelSpec } = {
     args: [read('g', 'planes*oh*ow'), indices('argmax', 'planes*oh*ow', 'h*w'), ...sizes('planes', 'h', 'w', 'oh', 'ow'), write('out', 'planes*h*w')],
     cutoff: NATIVE,
   },
-};
+} as const satisfies { readonly [name: string]: KernelSpec };
+
+/** The declarations' exact types (each argument's kind), from which names.ts derives the kernels' signatures. */
+export type KernelSpecs = typeof SPECS;
+
+/** Every kernel's declaration, by name (SPECS, seen through the KernelSpec interface). */
+export const KERNEL_SPECS: { readonly [K in keyof KernelSpecs]: KernelSpec } = SPECS;
 
 /** The array arguments of a spec (float and index), in argument order. */
 export function arrayArgs(spec: KernelSpec): Extract<ArgSpec, { kind: 'read' | 'write' | 'indices' | 'indicesOut' }>[] {

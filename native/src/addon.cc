@@ -5,8 +5,9 @@
 // array pointers are borrowed for the length of one call and never kept.
 //
 // Handlers come in families, each a template that reads and checks its arguments, so a kernel of a family is one
-// statement: elementwise (unary ... axpby, fill, and the sumAll/dot reductions: `elementwise<>`), optimizer
-// updates (`optimizerUpdate<>`), axis reductions (`Axis<>`), row-wise softmax (`RowWise<>`, `RowWiseBackward<>`),
+// statement: elementwise (unary ... axpby, fill, and the sumAll/dot reductions: one handler, `Elementwise`,
+// exported once per entry of vg::elementwiseKernels(), the table in elementwise.cc, so nothing here names them),
+// optimizer updates (`optimizerUpdate<>`), axis reductions (`Axis<>`), row-wise softmax (`RowWise<>`, `RowWiseBackward<>`),
 // im2col/col2im (`Conv<>`) and the conv2d gradients (`ConvBackward<>`). The kernels with index arrays (gather,
 // scatterAxis, crossEntropy*, maxAxis, maxPool2d*) are written out: each has its own shape, and each copies its
 // indices before checking them (CheckedIndices). lib/kernels/specs.ts declares the same arguments for the
@@ -177,100 +178,136 @@ auto byDType(DType d, F&& f) {
   return d == DType::F32 ? f(static_cast<float*>(nullptr)) : f(static_cast<double*>(nullptr));
 }
 
-template <typename E>
-E opArg(const Info& info, size_t i, const char* kernel) {
-  const size_t code = sizeArg(info, i, kernel, "op");
-  if (code >= static_cast<size_t>(E::Count)) fail(info, kernel, "unknown op code " + std::to_string(code));
-  return static_cast<E>(code);
-}
-
-// No op argument (an elementwise kernel that is not a family of ops).
-enum class NoOp : int { Count = 1 };
-
-// The arguments of an elementwise kernel (every array of one length and dtype, as specs.ts declares them), read
-// in order by its signature, one letter per argument: 'o' the op code (E), 'a' a float array (named by
-// `arrays`), 's' a number (named by `numbers`). Array `Ref` sets the dtype and length the others must have.
-// The signature is a template argument, so reading is unrolled at compile time (as fast as a handler written out).
-template <typename E, size_t Ref, char... Sig>
+// An elementwise kernel's arguments, read and checked as its entry in vg::elementwiseKernels() says (see
+// ElementwiseKernel in vugrad/kernels.h): in argument order, an op code below opCount, float arrays, numbers;
+// then every array against array `ref`, dtype first, then length. The checks and messages of a handler
+// written out.
 struct ElementwiseArgs {
+  static constexpr size_t kA = vg::ElementwiseKernel::kMaxArrays, kS = vg::ElementwiseKernel::kMaxNumbers;
+  int op = 0;
+  size_t na = 0, ns = 0;
+  std::array<FloatArg, kA> a{};
+  std::array<double, kS> s{};
+
+  ElementwiseArgs(const Info& info, const vg::ElementwiseKernel& k) {
+    const char* K = k.name;
+    for (size_t i = 0; k.signature[i] != '\0'; i++) {
+      const char c = k.signature[i];
+      if (c == 'o') {
+        const size_t code = sizeArg(info, i, K, "op");
+        if (code >= static_cast<size_t>(k.opCount)) fail(info, K, "unknown op code " + std::to_string(code));
+        op = static_cast<int>(code);
+      } else if (c == 'a') {
+        a[na] = floatArg(info, i, K, k.arrays[na]);
+        na++;
+      } else {
+        s[ns] = numberArg(info, i, K, k.numbers[ns]);
+        ns++;
+      }
+    }
+    for (size_t j = 0; j < na; j++)
+      if (j != k.ref) sameDType(info, K, a[k.ref], a[j], k.arrays[j]);
+    for (size_t j = 0; j < na; j++)
+      if (j != k.ref) expectLength(info, K, k.arrays[j], a[j].length, a[k.ref].length);
+  }
+
+  // Runs the kernel for the arrays' element type (the numbers cast to it); returns what it returns.
+  double call(const vg::ElementwiseKernel& k) const {
+    return byDType(a[k.ref].dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      std::array<T*, kA> p{};
+      for (size_t j = 0; j < na; j++) p[j] = ptr<T>(a[j]);
+      std::array<T, kS> v{};
+      for (size_t j = 0; j < ns; j++) v[j] = static_cast<T>(s[j]);
+      if constexpr (std::is_same_v<T, float>) return k.f32(op, p.data(), v.data(), a[k.ref].length);
+      else return k.f64(op, p.data(), v.data(), a[k.ref].length);
+    });
+  }
+};
+
+// The same reading for a signature known at compile time (Sig: its letters), unrolled as a handler written out
+// would be. Handlers for the signatures of the table's entries today are compiled in (fixedHandler below); an
+// entry with another signature gets the loop above, a few nanoseconds slower per call until its signature is
+// listed there too.
+template <char... Sig>
+struct FixedArgs {
+  static constexpr char kSig[] = {Sig...};
   static constexpr size_t A = ((Sig == 'a' ? 1 : 0) + ... + 0);
   static constexpr size_t S = ((Sig == 's' ? 1 : 0) + ... + 0);
-  static_assert(A + S + ((Sig == 'o' ? 1 : 0) + ... + 0) == sizeof...(Sig), "signature letters are o, a and s");
-  static_assert(Ref < A, "the reference array is one of the arrays");
-
-  E op{};
+  int op = 0;
   std::array<FloatArg, A> a{};
   std::array<double, S> s{};
 
-  ElementwiseArgs(const Info& info, const char* K, const std::array<const char*, A>& arrays,
-                  const std::array<const char*, S>& numbers) {
-    readAll(info, K, arrays, numbers, std::make_index_sequence<sizeof...(Sig)>{});
-    for (size_t j = 0; j < A; j++)
-      if (j != Ref) sameDType(info, K, a[Ref], a[j], arrays[j]);
-    for (size_t j = 0; j < A; j++)
-      if (j != Ref) expectLength(info, K, arrays[j], a[j].length, a[Ref].length);
-  }
-
-  static constexpr char kSig[] = {Sig...};
-  // How many letters c come before position i: the index of argument i among the arrays (or numbers).
   static constexpr size_t before(char c, size_t i) {
     size_t n = 0;
     for (size_t j = 0; j < i; j++) n += kSig[j] == c ? 1 : 0;
     return n;
   }
 
+  // The reference array's index (wellFormed checked k.ref < A when the addon loaded; the min tells the compiler).
+  static size_t refOf(const vg::ElementwiseKernel& k) { return k.ref < A ? k.ref : 0; }
+
+  FixedArgs(const Info& info, const vg::ElementwiseKernel& k) {
+    readAll(info, k, std::make_index_sequence<sizeof...(Sig)>{});
+    const size_t ref = refOf(k);
+    for (size_t j = 0; j < A; j++)
+      if (j != ref) sameDType(info, k.name, a[ref], a[j], k.arrays[j]);
+    for (size_t j = 0; j < A; j++)
+      if (j != ref) expectLength(info, k.name, k.arrays[j], a[j].length, a[ref].length);
+  }
+
   template <size_t... I>
-  void readAll(const Info& info, const char* K, const std::array<const char*, A>& arrays,
-               const std::array<const char*, S>& numbers, std::index_sequence<I...>) {
-    (read<I>(info, K, arrays, numbers), ...);
+  void readAll(const Info& info, const vg::ElementwiseKernel& k, std::index_sequence<I...>) {
+    (read<I>(info, k), ...);
   }
 
   template <size_t I>
-  void read(const Info& info, const char* K, const std::array<const char*, A>& arrays,
-            const std::array<const char*, S>& numbers) {
+  void read(const Info& info, const vg::ElementwiseKernel& k) {
     if constexpr (kSig[I] == 'o') {
-      op = opArg<E>(info, I, K);
+      const size_t code = sizeArg(info, I, k.name, "op");
+      if (code >= static_cast<size_t>(k.opCount)) fail(info, k.name, "unknown op code " + std::to_string(code));
+      op = static_cast<int>(code);
     } else if constexpr (kSig[I] == 'a') {
       constexpr size_t j = before('a', I);
-      std::get<j>(a) = floatArg(info, I, K, std::get<j>(arrays));
+      std::get<j>(a) = floatArg(info, I, k.name, k.arrays[j]);
     } else {
       constexpr size_t j = before('s', I);
-      std::get<j>(s) = numberArg(info, I, K, std::get<j>(numbers));
+      std::get<j>(s) = numberArg(info, I, k.name, k.numbers[j]);
     }
   }
 
-  // Calls f(op, pointers, numbers, n) for the arrays' element type T (numbers cast to T); returns what f returns.
-  template <typename F>
-  auto call(F&& f) const {
-    return byDType(a[Ref].dtype, [&](auto* tag) {
+  double call(const vg::ElementwiseKernel& k) const {
+    const size_t ref = refOf(k);
+    return byDType(a[ref].dtype, [&](auto* tag) {
       using T = std::remove_pointer_t<decltype(tag)>;
-      std::array<T*, A> p{};
+      std::array<T*, (A > 0 ? A : 1)> p{};
       for (size_t j = 0; j < A; j++) p[j] = ptr<T>(a[j]);
-      std::array<T, S> v{};
-      if constexpr (S > 0)
-        for (size_t j = 0; j < S; j++) v[j] = static_cast<T>(s[j]);
-      return f(op, p, v, a[Ref].length);
+      std::array<T, (S > 0 ? S : 1)> v{};
+      for (size_t j = 0; j < S; j++) v[j] = static_cast<T>(s[j]);
+      if constexpr (std::is_same_v<T, float>) return k.f32(op, p.data(), v.data(), a[ref].length);
+      else return k.f64(op, p.data(), v.data(), a[ref].length);
     });
   }
 };
 
-// An elementwise kernel: one statement per handler, e.g. unary(op, x, out):
-//   return elementwise<vg::UnaryOp, 0, 'o', 'a', 'a'>(info, "unary", {"x", "out"}, {},
-//                                                     [](auto op, auto a, auto, size_t n) { vg::unary(op, a[0], a[1], n); });
-// f returns nothing (the kernel writes its arrays) or a double (a reduction such as dot: returned to JS).
-template <typename E, size_t Ref, char... Sig, typename F>
-Napi::Value elementwise(const Info& info, const char* K,
-                        const std::array<const char*, ElementwiseArgs<E, Ref, Sig...>::A>& arrays,
-                        const std::array<const char*, ElementwiseArgs<E, Ref, Sig...>::S>& numbers, F f) {
-  using Args = ElementwiseArgs<E, Ref, Sig...>;
-  const Args args(info, K, arrays, numbers);
-  using R = std::invoke_result_t<F&, E, std::array<float*, Args::A>, std::array<float, Args::S>, size_t>;
-  if constexpr (std::is_void_v<R>) {
-    args.call([&](auto op, auto a, auto v, size_t n) { f(op, a, v, n); return 0; });
-    return info.Env().Undefined();
-  } else {
-    return Napi::Number::New(info.Env(), args.call(f));
+// A table entry is well formed: its letters are o, a and s, at most one o, and it names each array and number.
+// Checked once when the addon loads (a malformed entry throws there, and the loader falls back to JS).
+bool wellFormed(const vg::ElementwiseKernel& k) {
+  size_t o = 0, na = 0, ns = 0;
+  for (const char* c = k.signature; *c != '\0'; c++) {
+    if (*c == 'o') o++;
+    else if (*c == 'a') na++;
+    else if (*c == 's') ns++;
+    else return false;
   }
+  if (o > 1 || (o == 1) != (k.opCount > 0) || na == 0 || na > vg::ElementwiseKernel::kMaxArrays ||
+      ns > vg::ElementwiseKernel::kMaxNumbers || k.ref >= na || k.f32 == nullptr || k.f64 == nullptr)
+    return false;
+  for (size_t j = 0; j < vg::ElementwiseKernel::kMaxArrays; j++)
+    if ((k.arrays[j] != nullptr) != (j < na)) return false;
+  for (size_t j = 0; j < vg::ElementwiseKernel::kMaxNumbers; j++)
+    if ((k.numbers[j] != nullptr) != (j < ns)) return false;
+  return true;
 }
 
 class VugradAddon : public Napi::Addon<VugradAddon> {
@@ -280,12 +317,6 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     vg::memoryInit();
     DefineAddon(exports, {
                              InstanceMethod("gemm", &VugradAddon::Gemm),
-                             InstanceMethod("unary", &VugradAddon::Unary),
-                             InstanceMethod("unaryBackward", &VugradAddon::UnaryBackward),
-                             InstanceMethod("binary", &VugradAddon::Binary),
-                             InstanceMethod("binaryScalar", &VugradAddon::BinaryScalar),
-                             InstanceMethod("axpy", &VugradAddon::Axpy),
-                             InstanceMethod("axpby", &VugradAddon::Axpby),
                              InstanceMethod("sgdMomentum", &VugradAddon::SgdMomentum),
                              InstanceMethod("adam", &VugradAddon::Adam),
                              InstanceMethod("rmsprop", &VugradAddon::Rmsprop),
@@ -294,9 +325,6 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("adadelta", &VugradAddon::Adadelta),
                              InstanceMethod("rprop", &VugradAddon::Rprop),
                              InstanceMethod("asgd", &VugradAddon::Asgd),
-                             InstanceMethod("fill", &VugradAddon::Fill),
-                             InstanceMethod("sumAll", &VugradAddon::SumAll),
-                             InstanceMethod("dot", &VugradAddon::Dot),
                              InstanceMethod("sumAxis", &VugradAddon::SumAxis),
                              InstanceMethod("maxAxis", &VugradAddon::MaxAxis),
                              InstanceMethod("broadcastAxis", &VugradAddon::BroadcastAxis),
@@ -323,6 +351,16 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("mallocTuned", &VugradAddon::MallocTuned),
                              InstanceMethod("setNumThreads", &VugradAddon::SetNumThreads),
                          });
+    // The elementwise family, one export per entry of its table (native/src/elementwise.cc).
+    size_t count = 0;
+    const vg::ElementwiseKernel* table = vg::elementwiseKernels(&count);
+    for (size_t i = 0; i < count; i++) {
+      if (!wellFormed(table[i]))
+        throw Napi::Error::New(env, std::string("vugrad native: malformed elementwise kernel entry '") +
+                                        (table[i].name ? table[i].name : "?") + "'");
+      DefineProperties(exports, {InstanceMethod(table[i].name, elementwiseHandler(table[i].signature), napi_default,
+                                                const_cast<vg::ElementwiseKernel*>(&table[i]))});
+    }
   }
 
  private:
@@ -351,42 +389,29 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     return info.Env().Undefined();
   }
 
-  // The elementwise family: <op enum, the array giving length and dtype, one letter per argument> (see ElementwiseArgs).
-  Napi::Value Unary(const Info& info) {  // unary(op, x, out)
-    return elementwise<vg::UnaryOp, 0, 'o', 'a', 'a'>(info, "unary", {"x", "out"}, {},
-                                          [](auto op, auto a, auto, size_t n) { vg::unary(op, a[0], a[1], n); });
+  // The elementwise family: one handler for every entry of vg::elementwiseKernels(), its entry in info.Data().
+  template <typename Args>
+  Napi::Value Elementwise(const Info& info) {
+    const auto& k = *static_cast<const vg::ElementwiseKernel*>(info.Data());
+    const Args args(info, k);
+    const double r = args.call(k);
+    return k.returnsNumber ? Napi::Value(Napi::Number::New(info.Env(), r)) : info.Env().Undefined();
   }
-  Napi::Value UnaryBackward(const Info& info) {  // unaryBackward(op, x, y, g, out): lengths and dtype of g
-    return elementwise<vg::UnaryOp, 2, 'o', 'a', 'a', 'a', 'a'>(info, "unaryBackward", {"x", "y", "g", "out"}, {},
-                                             [](auto op, auto a, auto, size_t n) { vg::unaryBackward(op, a[0], a[1], a[2], a[3], n); });
-  }
-  Napi::Value Binary(const Info& info) {  // binary(op, a, b, out)
-    return elementwise<vg::BinaryOp, 0, 'o', 'a', 'a', 'a'>(info, "binary", {"a", "b", "out"}, {},
-                                           [](auto op, auto a, auto, size_t n) { vg::binary(op, a[0], a[1], a[2], n); });
-  }
-  Napi::Value BinaryScalar(const Info& info) {  // binaryScalar(op, a, s, out)
-    return elementwise<vg::BinaryOp, 0, 'o', 'a', 's', 'a'>(info, "binaryScalar", {"a", "out"}, {"s"},
-                                           [](auto op, auto a, auto s, size_t n) { vg::binaryScalar(op, a[0], s[0], a[1], n); });
-  }
-  Napi::Value Axpy(const Info& info) {  // axpy(alpha, x, y)
-    return elementwise<NoOp, 0, 's', 'a', 'a'>(info, "axpy", {"x", "y"}, {"alpha"},
-                                   [](auto, auto a, auto s, size_t n) { vg::axpy(s[0], a[0], a[1], n); });
-  }
-  Napi::Value Axpby(const Info& info) {  // axpby(alpha, x, beta, y, out)
-    return elementwise<NoOp, 0, 's', 'a', 's', 'a', 'a'>(info, "axpby", {"x", "y", "out"}, {"alpha", "beta"},
-                                   [](auto, auto a, auto s, size_t n) { vg::axpby(s[0], a[0], s[1], a[1], a[2], n); });
-  }
-  Napi::Value Fill(const Info& info) {  // fill(out, value)
-    return elementwise<NoOp, 0, 'a', 's'>(info, "fill", {"out"}, {"value"},
-                                   [](auto, auto a, auto s, size_t n) { vg::fill(a[0], s[0], n); });
-  }
-  Napi::Value SumAll(const Info& info) {  // sumAll(x) -> number
-    return elementwise<NoOp, 0, 'a'>(info, "sumAll", {"x"}, {},
-                                   [](auto, auto a, auto, size_t n) { return vg::sumAll(a[0], n); });
-  }
-  Napi::Value Dot(const Info& info) {  // dot(a, b) -> number
-    return elementwise<NoOp, 0, 'a', 'a'>(info, "dot", {"a", "b"}, {},
-                                   [](auto, auto a, auto, size_t n) { return vg::dot(a[0], a[1], n); });
+
+  // The handler for an entry: an unrolled one for the signatures listed here, else the generic reader.
+  using Method = Napi::Value (VugradAddon::*)(const Info&);
+  static Method elementwiseHandler(const char* sig) {
+    const std::string s(sig);
+    if (s == "oaa") return &VugradAddon::Elementwise<FixedArgs<'o', 'a', 'a'>>;
+    if (s == "oaaaa") return &VugradAddon::Elementwise<FixedArgs<'o', 'a', 'a', 'a', 'a'>>;
+    if (s == "oaaa") return &VugradAddon::Elementwise<FixedArgs<'o', 'a', 'a', 'a'>>;
+    if (s == "oasa") return &VugradAddon::Elementwise<FixedArgs<'o', 'a', 's', 'a'>>;
+    if (s == "saa") return &VugradAddon::Elementwise<FixedArgs<'s', 'a', 'a'>>;
+    if (s == "sasaa") return &VugradAddon::Elementwise<FixedArgs<'s', 'a', 's', 'a', 'a'>>;
+    if (s == "as") return &VugradAddon::Elementwise<FixedArgs<'a', 's'>>;
+    if (s == "a") return &VugradAddon::Elementwise<FixedArgs<'a'>>;
+    if (s == "aa") return &VugradAddon::Elementwise<FixedArgs<'a', 'a'>>;
+    return &VugradAddon::Elementwise<ElementwiseArgs>;
   }
 
   // An optimizer update: param, then A state arrays (param's dtype and length; those flagged in `nullable` may

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <type_traits>
 
 #include "vugrad/kernels.h"
@@ -452,6 +453,67 @@ void asgd(T* param, const T* grad, T* ax, T decay, T eta, T mu, size_t n) {
 template <typename T>
 void fill(T* out, T value, size_t n) {
   parallelFor(n, kElementGrain, [&](size_t b, size_t e) { fillPart(out + b, value, e - b); });
+}
+
+namespace {
+
+// One table entry: f is a lambda [](int op, auto a, auto s, size_t n) -> double over the arrays' pointers `a`
+// and the numbers `s` (both in argument order), compiled once for float and once for double.
+template <typename F>
+ElementwiseKernel entry(const char* name, const char* signature, int opCount, size_t ref,
+                        std::initializer_list<const char*> arrays, std::initializer_list<const char*> numbers,
+                        bool returnsNumber, F f) {
+  ElementwiseKernel k{name, signature, opCount, ref, {}, {}, returnsNumber, f, f};
+  std::copy(arrays.begin(), arrays.end(), k.arrays);
+  std::copy(numbers.begin(), numbers.end(), k.numbers);
+  return k;
+}
+
+constexpr int kUnaryOps = static_cast<int>(UnaryOp::Count), kBinaryOps = static_cast<int>(BinaryOp::Count);
+
+}  // namespace
+
+// Every elementwise kernel, as addon.cc exports it (see ElementwiseKernel in vugrad/kernels.h). A new kernel is
+// its loop above and one entry here.
+const ElementwiseKernel* elementwiseKernels(size_t* count) {
+  static const ElementwiseKernel table[] = {
+      entry("unary", "oaa", kUnaryOps, 0, {"x", "out"}, {}, false, [](int op, auto a, auto, size_t n) -> double {
+        unary(static_cast<UnaryOp>(op), a[0], a[1], n);
+        return 0;
+      }),
+      // unaryBackward(op, x, y, g, out): the lengths and dtype of g
+      entry("unaryBackward", "oaaaa", kUnaryOps, 2, {"x", "y", "g", "out"}, {}, false,
+            [](int op, auto a, auto, size_t n) -> double {
+              unaryBackward(static_cast<UnaryOp>(op), a[0], a[1], a[2], a[3], n);
+              return 0;
+            }),
+      entry("binary", "oaaa", kBinaryOps, 0, {"a", "b", "out"}, {}, false, [](int op, auto a, auto, size_t n) -> double {
+        binary(static_cast<BinaryOp>(op), a[0], a[1], a[2], n);
+        return 0;
+      }),
+      entry("binaryScalar", "oasa", kBinaryOps, 0, {"a", "out"}, {"s"}, false,
+            [](int op, auto a, auto s, size_t n) -> double {
+              binaryScalar(static_cast<BinaryOp>(op), a[0], s[0], a[1], n);
+              return 0;
+            }),
+      entry("axpy", "saa", 0, 0, {"x", "y"}, {"alpha"}, false, [](int, auto a, auto s, size_t n) -> double {
+        axpy(s[0], a[0], a[1], n);
+        return 0;
+      }),
+      entry("axpby", "sasaa", 0, 0, {"x", "y", "out"}, {"alpha", "beta"}, false,
+            [](int, auto a, auto s, size_t n) -> double {
+              axpby(s[0], a[0], s[1], a[1], a[2], n);
+              return 0;
+            }),
+      entry("fill", "as", 0, 0, {"out"}, {"value"}, false, [](int, auto a, auto s, size_t n) -> double {
+        fill(a[0], s[0], n);
+        return 0;
+      }),
+      entry("sumAll", "a", 0, 0, {"x"}, {}, true, [](int, auto a, auto, size_t n) -> double { return sumAll(a[0], n); }),
+      entry("dot", "aa", 0, 0, {"a", "b"}, {}, true, [](int, auto a, auto, size_t n) -> double { return dot(a[0], a[1], n); }),
+  };
+  *count = sizeof table / sizeof table[0];
+  return table;
 }
 
 #define VG_INSTANTIATE(T)                                                      \

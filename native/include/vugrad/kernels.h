@@ -1,5 +1,6 @@
 // vugrad's native kernels: a plain C++ API (no N-API types), one function per entry of the TypeScript
-// KernelTable (lib/kernels/names.ts), for float and double.
+// KernelTable (lib/kernels/names.ts), for float and double. The elementwise family is also a table
+// (ElementwiseKernel below): a kernel added to it is declared nowhere else.
 //
 // Conventions, the same as the TypeScript table:
 // - arrays are contiguous and row-major; sizes are element counts;
@@ -62,6 +63,27 @@ void asgd(T* param, const T* grad, T* ax, T decay, T eta, T mu, size_t n);
 template <typename T> void fill(T* out, T value, size_t n);
 template <typename T> double sumAll(const T* x, size_t n);
 template <typename T> double dot(const T* a, const T* b, size_t n);
+
+// The elementwise family as one table (native/src/elementwise.cc), so that a new elementwise kernel is written in
+// that one C++ file: its loop and its entry here; addon.cc exports a handler for each entry (reading and checking
+// the arguments as the entry says) and nothing in this header changes. An entry's arguments are, in order, one
+// letter each: 'o' an op code (an integer below opCount), 'a' a float array (named by `arrays`, in order), 's' a
+// number (named by `numbers`). Every array has the dtype and length of array `ref`. f32 / f64 run the kernel
+// on the arrays' data (the numbers cast to the element type) and return its value (0 when it returns nothing).
+struct ElementwiseKernel {
+  static constexpr size_t kMaxArrays = 6, kMaxNumbers = 6;
+  const char* name;
+  const char* signature;
+  int opCount;
+  size_t ref;
+  const char* arrays[kMaxArrays];
+  const char* numbers[kMaxNumbers];
+  bool returnsNumber;
+  double (*f32)(int op, float* const* a, const float* s, size_t n);
+  double (*f64)(int op, double* const* a, const double* s, size_t n);
+};
+// The table: `*count` entries, immutable, valid for the life of the process.
+const ElementwiseKernel* elementwiseKernels(size_t* count);
 
 template <typename T> void sumAxis(const T* x, size_t outer, size_t n, size_t inner, T* out);
 template <typename T> void maxAxis(const T* x, size_t outer, size_t n, size_t inner, T* out, int32_t* argmax);
