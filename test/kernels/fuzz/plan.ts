@@ -4,6 +4,7 @@
  * test, one for the JS reference), aliasing and detached buffers included.
  */
 import type { CallSpec, FloatCtor } from './specs';
+import { rng } from '../reference';
 
 export type ViewCtor = FloatCtor | Int32ArrayConstructor | Uint8ArrayConstructor;
 export type BufKind = 'plain' | 'resizable' | 'shared' | 'growable';
@@ -24,17 +25,8 @@ export interface Plan {
   bufs: BufPlan[];
 }
 
-/** A small deterministic PRNG (mulberry32), so a fast-check counterexample replays exactly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (the conformance suite's mulberry32), so a fast-check counterexample replays exactly. */
+export const prng = rng;
 
 // NOTE: no tiny magnitudes such as 1e-30: a float32 product of two underflows to 0 in the addon (and in
 // PyTorch) but not in the JS kernels, which compute in double and round once; that is a rounding difference,
