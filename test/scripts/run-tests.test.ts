@@ -55,6 +55,18 @@ describe('scripts/run-tests.js', () => {
     expect(r.status).toBe(1);
   });
 
+  it('runs a failed file once more, says so, and counts the second run', () => {
+    const marker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vugrad-flaky-')), 'marker');
+    const r = runner('flaky.check.js', { VUGRAD_FLAKY_MARKER: marker });
+    expect(r.stdout).toMatch(/\[js\] RERUN test\/fixtures\/runner\/flaky\.check\.js once after a failure: .*flaky/);
+    expect(r.last).toBe('1 passed, 0 failed, 0 skipped');
+    expect(r.status).toBe(0);
+    // Without reruns the same file fails the run.
+    fs.rmSync(marker);
+    const strict = runner('flaky.check.js', { VUGRAD_FLAKY_MARKER: marker, VUGRAD_TEST_RERUN: '0' });
+    expect(strict.last).toBe('0 passed, 1 failed, 0 skipped');
+  });
+
   it('fails a file that does not load', () => {
     const r = runner('does-not-load.check.js');
     expect(r.last).toBe('0 passed, 1 failed, 0 skipped');
