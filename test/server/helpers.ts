@@ -95,6 +95,22 @@ export interface SseEvent {
   data: any;
 }
 
+/** A `data` handler for a text/event-stream response: calls `onEvent` for each complete event (keep-alives skipped). */
+export function sseParser(onEvent: (e: SseEvent) => void): (chunk: string) => void {
+  let buffer = '';
+  return (chunk) => {
+    buffer += chunk;
+    let at: number;
+    while ((at = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, at);
+      buffer = buffer.slice(at + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data !== undefined) onEvent({ event, data: JSON.parse(data) });
+    }
+  };
+}
+
 /**
  * Follows `/jobs/:id/events` until the server ends the stream (or the connection breaks); `onEvent` sees each
  * event as it arrives.
@@ -105,22 +121,11 @@ export function followEvents(base: string, id: string, token?: string, onEvent: 
     const events: SseEvent[] = [];
     http
       .get(`${base}/jobs/${id}/events`, { headers }, (res) => {
-        let buffer = '';
         res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let at: number;
-          while ((at = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, at);
-            buffer = buffer.slice(at + 2);
-            const event = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (!event || data === undefined) continue; // a keep-alive comment
-            const e = { event, data: JSON.parse(data) };
-            events.push(e);
-            onEvent(e);
-          }
-        });
+        res.on('data', sseParser((e) => {
+          events.push(e);
+          onEvent(e);
+        }));
         res.on('end', () => resolve(events));
         res.on('close', () => resolve(events));
         res.on('error', () => resolve(events));

@@ -13,6 +13,7 @@ import { loadDataset } from '../../lib/data/load-dataset';
 import { parseSafetensors } from '../../lib/io';
 import { predictRows } from '../../lib/jobs';
 import { MLP } from '../../lib/nn';
+import { sseParser, type SseEvent } from './helpers';
 
 interface Reply {
   status: number;
@@ -44,33 +45,17 @@ function request(method: string, url: string, body?: string | object): Promise<R
   });
 }
 
-interface SseEvent {
-  event: string;
-  data: any;
-}
-
 /** Follows /jobs/:id/events until the server ends the stream; `onEvent` sees each event as it arrives. */
 function followEvents(id: string, onEvent: (e: SseEvent) => void = () => undefined): Promise<{ events: SseEvent[]; contentType: string }> {
   return new Promise((resolve, reject) => {
     http
       .get(`${base}/jobs/${id}/events`, (res) => {
         const events: SseEvent[] = [];
-        let buffer = '';
         res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let at: number;
-          while ((at = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, at);
-            buffer = buffer.slice(at + 2);
-            const event = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (!event || data === undefined) continue; // a keep-alive comment
-            const e = { event, data: JSON.parse(data) };
-            events.push(e);
-            onEvent(e);
-          }
-        });
+        res.on('data', sseParser((e) => {
+          events.push(e);
+          onEvent(e);
+        }));
         res.on('end', () => resolve({ events, contentType: String(res.headers['content-type']) }));
         res.on('error', reject);
       })
