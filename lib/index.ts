@@ -4,7 +4,8 @@
  */
 export * from './core';
 export * from './ops';
-export { kernels, jsKernels, backendInfo, useBackend, setNumThreads, getNumThreads, releaseFreedMemory, KERNEL_NAMES } from './kernels';
+export { kernels, jsKernels, backendInfo, useBackend, setNumThreads, getNumThreads, releaseFreedMemory, KERNEL_NAMES, setPrecision, getPrecision, withPrecision, bf16Support } from './kernels';
+export type { Precision } from './kernels';
 export type { BackendInfo, KernelTable, KernelName, UnaryOp, BinaryOp } from './kernels';
 export * from './optim';
 export * from './data';

@@ -122,6 +122,7 @@ let active: { requested: Requested; reason: string; binding: NativeBinding | nul
 
 function select(requested: Requested, source: string): { ok: boolean; detail: string } {
   if (requested === 'js') {
+    precision = 'fp32'; // the JS kernels compute in the tensors' own dtype
     Object.assign(kernels, checkedJs);
     active = { requested, reason: source === 'env' ? 'VUGRAD_BACKEND=js' : `useBackend('js')`, binding: null };
     return { ok: true, detail: '' };
@@ -135,6 +136,7 @@ function select(requested: Requested, source: string): { ok: boolean; detail: st
     return { ok: false, detail: a.detail };
   }
   Object.assign(kernels, a.table);
+  a.binding.setPrecision?.(precision === 'bf16' ? 1 : 0);
   const reason =
     requested === 'native'
       ? source === 'env' ? 'VUGRAD_BACKEND=native' : `useBackend('native')`
@@ -241,6 +243,75 @@ export function setNumThreads(n: number): void {
 export function releaseFreedMemory(): boolean {
   ensureSelected();
   return addon?.binding?.trimMemory?.() ?? false;
+}
+
+/**
+ * The precision of matmul and convolution inputs: `'fp32'` (the default) or `'bf16'` (mixed precision: the
+ * float32 operands of every gemm and convolution are rounded to bfloat16, products are accumulated in float32,
+ * and everything else, weights, optimizer state, activations, the loss, stays float32). Float64 tensors are
+ * never affected.
+ */
+export type Precision = 'fp32' | 'bf16';
+
+let precision: Precision = 'fp32';
+
+/**
+ * Whether bf16 matmul and convolution can run here: they need the native addon built with oneDNN, libdnnl at
+ * run time and a CPU with AVX512_BF16 (or AMX). `reason` says what is missing, or what runs them.
+ */
+export function bf16Support(): { supported: boolean; reason: string } {
+  ensureSelected();
+  const b = active.binding;
+  if (!b) return { supported: false, reason: `bf16 needs the native addon, and the JS kernels are in use (${active.reason})` };
+  if (typeof b.bf16Support !== 'function') return { supported: false, reason: `the addon at ${addon?.detail} was built without oneDNN support` };
+  const why = b.bf16Support();
+  return why === '' ? { supported: true, reason: 'oneDNN bf16 matmul and convolution, float32 accumulation' } : { supported: false, reason: why };
+}
+
+/**
+ * Sets the precision of matmul and convolution inputs for this thread (the main thread, or one worker_thread:
+ * each has its own setting). Throws, naming what is missing, when `'bf16'` cannot run here. `fit` sets it from
+ * its `precision` option for the length of a run.
+ *
+ * @example
+ * import { setPrecision, bf16Support } from 'vugrad';
+ * if (bf16Support().supported) setPrecision('bf16');
+ */
+export function setPrecision(p: Precision): void {
+  if (p !== 'fp32' && p !== 'bf16') throw new TypeError(`setPrecision: expected 'fp32' or 'bf16', got ${JSON.stringify(p)}`);
+  ensureSelected();
+  if (p === 'bf16') {
+    const s = bf16Support();
+    if (!s.supported) throw new Error(`precision 'bf16' is not available here: ${s.reason}. Use precision 'fp32'.`);
+  }
+  precision = p;
+  active.binding?.setPrecision?.(p === 'bf16' ? 1 : 0);
+}
+
+/** The precision set for this thread (`setPrecision`). */
+export function getPrecision(): Precision {
+  return precision;
+}
+
+/**
+ * Runs `fn` with the given precision and restores the previous one afterwards (also when `fn` throws or its
+ * promise rejects).
+ */
+export function withPrecision<T>(p: Precision, fn: () => T): T {
+  const before = precision;
+  setPrecision(p);
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    setPrecision(before);
+    throw err;
+  }
+  if (result instanceof Promise) {
+    return result.finally(() => setPrecision(before)) as T;
+  }
+  setPrecision(before);
+  return result;
 }
 
 /** Threads each native kernel call uses (1 without the addon). */

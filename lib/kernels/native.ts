@@ -32,6 +32,12 @@ export type NativeBinding = {
   setNumThreads(n: number): void;
   trimMemory?(): boolean;
   mallocTuned?(): boolean;
+  /** The matmul/convolution input precision of the calling thread: 0 fp32, 1 bf16 (oneDNN builds only). */
+  setPrecision?(code: number): void;
+  /** '' when bf16 matmul and convolution can run here, else why not (no oneDNN, no AVX512_BF16, ...). */
+  bf16Support?(): string;
+  /** JSON: which library runs each kernel family and why (see BackendInfo.providers). */
+  providers?(): string;
 };
 
 /** Op codes: the index of each op in UNARY_OPS / BINARY_OPS (specs.ts), the order of vg::UnaryOp / vg::BinaryOp. */
