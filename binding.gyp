@@ -4,7 +4,10 @@
   "variables": {
     # 1: link OpenBLAS statically (prebuilds: the .node then loads where no libopenblas is installed).
     # npm run prebuild sets VUGRAD_OPENBLAS_STATIC=1; a plain npm install links the shared library.
-    "openblas_static%": "<!(node -p \"process.env.VUGRAD_OPENBLAS_STATIC === '1' ? 1 : 0\")"
+    "openblas_static%": "<!(node -p \"process.env.VUGRAD_OPENBLAS_STATIC === '1' ? 1 : 0\")",
+    # 1 where oneDNN's headers are installed (Debian: libdnnl-dev). The addon never links oneDNN: it loads
+    # libdnnl.so.2 at run time when present (native/src/onednn.cc), so the same binary runs without it.
+    "onednn_headers%": "<!(node -p \"require('fs').existsSync('/usr/include/oneapi/dnnl/dnnl.h') ? 1 : 0\")"
   },
   "targets": [
     {
@@ -17,6 +20,8 @@
         "native/src/conv_direct.cc",
         "native/src/elementwise.cc",
         "native/src/memory.cc",
+        "native/src/onednn.cc",
+        "native/src/onednn_conv.cc",
         "native/src/parallel.cc",
         "native/src/reduce.cc"
       ],
@@ -33,6 +38,10 @@
       "cflags": ["-O3", "-fno-trapping-math", "-fno-math-errno", "<!@(pkg-config --cflags openblas)"],
       "cflags_cc": ["-O3", "-fno-trapping-math", "-fno-math-errno", "-std=c++17", "-fexceptions", "<!@(pkg-config --cflags openblas)"],
       "conditions": [
+        ["onednn_headers==1", {
+          "defines": ["VUGRAD_HAVE_ONEDNN"],
+          "libraries": ["-ldl"]
+        }],
         ["openblas_static==1", {
           "libraries": [
             "<!(pkg-config --variable=libdir openblas)/libopenblas.a",

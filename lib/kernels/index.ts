@@ -59,6 +59,18 @@ export interface BackendInfo {
   jsKernels: KernelName[];
   /** Inputs smaller than these stay in JS even for native kernels. */
   smallInputCutoff: SmallInputCutoffs | null;
+  /**
+   * Which library runs each kernel family in the addon, and why: `gemm` (OpenBLAS or oneDNN), `conv2d` (vugrad's
+   * own loops or oneDNN), and whether oneDNN loaded (it is loaded at run time where libdnnl is installed; see
+   * docs/native.md). Null without the addon.
+   */
+  providers: Providers | null;
+}
+
+/** The kernel providers (BackendInfo.providers). */
+export interface Providers {
+  onednn: { loaded: boolean; detail: string; bf16: string };
+  [family: string]: { provider: string; why: string } | Providers['onednn'];
 }
 
 type Requested = BackendInfo['requested'];
@@ -213,6 +225,7 @@ export function backendInfo(): BackendInfo {
     nativeKernels: [...nativeNames],
     jsKernels: all.filter((k) => !nativeNames.includes(k)),
     smallInputCutoff: binding ? cutoffs : null,
+    providers: binding?.providers ? (JSON.parse(binding.providers()) as Providers) : null,
   };
 }
 

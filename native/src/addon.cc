@@ -26,6 +26,7 @@
 
 #include "vugrad/blas.h"
 #include "vugrad/kernels.h"
+#include "vugrad/onednn.h"
 #include "vugrad/memory.h"
 
 namespace {
@@ -350,6 +351,9 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
                              InstanceMethod("trimMemory", &VugradAddon::TrimMemory),
                              InstanceMethod("mallocTuned", &VugradAddon::MallocTuned),
                              InstanceMethod("setNumThreads", &VugradAddon::SetNumThreads),
+                             InstanceMethod("setPrecision", &VugradAddon::SetPrecision),
+                             InstanceMethod("bf16Support", &VugradAddon::Bf16Support),
+                             InstanceMethod("providers", &VugradAddon::Providers),
                          });
     // The elementwise family, one export per entry of its table (native/src/elementwise.cc).
     size_t count = 0;
@@ -853,6 +857,22 @@ class VugradAddon : public Napi::Addon<VugradAddon> {
     if (n < 1) fail(info, "setNumThreads", "n must be >= 1");
     vg::blasSetNumThreads(static_cast<int>(n));
     return info.Env().Undefined();
+  }
+  // setPrecision(code): 0 float32, 1 bf16 matmul and convolution inputs, for the calling thread.
+  Napi::Value SetPrecision(const Info& info) {
+    const size_t code = sizeArg(info, 0, "setPrecision", "code");
+    if (code > 1) fail(info, "setPrecision", "code must be 0 (fp32) or 1 (bf16)");
+    if (code == 1) {
+      const std::string why = vg::bf16Problem();
+      if (!why.empty()) fail(info, "setPrecision", why.c_str());
+    }
+    vg::setPrecisionBf16(code == 1);
+    return info.Env().Undefined();
+  }
+  Napi::Value Bf16Support(const Info& info) { return Napi::String::New(info.Env(), vg::bf16Problem()); }
+  // Which library runs each kernel family, and why: a JSON object (BackendInfo.providers).
+  Napi::Value Providers(const Info& info) {
+    return Napi::String::New(info.Env(), vg::providersJson());
   }
 };
 

@@ -2,10 +2,14 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
+#include <type_traits>
+#include <vector>
 
 #include "vugrad/blas.h"
 #include "vugrad/kernels.h"
+#include "vugrad/onednn.h"
 #include "vugrad/parallel.h"
 
 namespace vg {
@@ -21,8 +25,11 @@ void scaleC(T beta, T* c, size_t mn) {
   }
 }
 
+// float32: oneDNN where it runs gemms (faster on AVX-512 cores, see vugrad/onednn.h), else OpenBLAS.
 inline void callGemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha, const float* a,
                      int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+  if (onednnRunsGemm() && onednnGemm(ta == CblasTrans, tb == CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+    return;
   cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 inline void callGemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const double* a,
@@ -52,19 +59,14 @@ void blasInit() {
   });
 }
 
+namespace {
+
 // Splits C = op(A) op(B) into parts of rows (or, when C has few rows, of columns) and runs one single-threaded
-// BLAS gemm per part on the pool: each part reads its own slice of op(A) (or op(B)) and writes its own slice of C.
-template <typename T>
-void gemm(bool transA, bool transB, int m, int n, int k, T alpha, const T* a, const T* b, T beta, T* c) {
-  if (m == 0 || n == 0) return;
-  if (k == 0 || alpha == T(0)) {
-    // NOTE: handled here rather than trusting each BLAS's degenerate-case rules (k == 0 means op(A)@op(B) = 0).
-    scaleC(beta, c, static_cast<size_t>(m) * static_cast<size_t>(n));
-    return;
-  }
-  const int lda = transA ? m : k;  // A stored [k, m] when transposed, else [m, k]
-  const int ldb = transB ? k : n;  // B stored [n, k] when transposed, else [k, n]
-  const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
+// gemm per part on the pool, `part(m, n, a, b, c)` with its sizes and slices: each part reads its own
+// slice of op(A) (or op(B)) and writes its own slice of C. E is the operands' element type (T, or uint16_t for
+// bf16 operands of a float gemm); A is stored [m, k] ([k, m] when transposed), B [k, n] ([n, k]), C [m, n].
+template <typename E, typename T, typename Part>
+void splitGemm(bool transA, bool transB, int m, int n, int k, const E* a, const E* b, T* c, const Part& part) {
   const int threads = parallelThreads();
   const size_t M = static_cast<size_t>(m), N = static_cast<size_t>(n);
   const bool split = threads > 1 && static_cast<double>(m) * n * k >= kSplitMinWork;
@@ -75,17 +77,68 @@ void gemm(bool transA, bool transB, int m, int n, int k, T alpha, const T* a, co
   const bool byColumns = sizeB > sizeA && sizeB >= kLargeOperand;
   if (split && M >= kMinRows * 2 && !(byColumns && N >= kMinCols * 2)) {
     parallelFor(M, kMinRows, [&](size_t r0, size_t r1) {
-      const T* ap = transA ? a + r0 : a + r0 * static_cast<size_t>(k);
-      callGemm(ta, tb, static_cast<int>(r1 - r0), n, k, alpha, ap, lda, b, ldb, beta, c + r0 * N, n);
+      const E* ap = transA ? a + r0 : a + r0 * static_cast<size_t>(k);
+      part(static_cast<int>(r1 - r0), n, ap, b, c + r0 * N);
     });
   } else if (split && N >= kMinCols * 2) {
     parallelFor(N, kMinCols, [&](size_t c0, size_t c1) {
-      const T* bp = transB ? b + c0 * static_cast<size_t>(k) : b + c0;
-      callGemm(ta, tb, m, static_cast<int>(c1 - c0), k, alpha, a, lda, bp, ldb, beta, c + c0, n);
+      const E* bp = transB ? b + c0 * static_cast<size_t>(k) : b + c0;
+      part(m, static_cast<int>(c1 - c0), a, bp, c + c0);
     });
   } else {
-    callGemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+    part(m, n, a, b, c);
   }
+}
+
+// bf16 operands of a float gemm, rounded once per call (the conversion split across the pool) into buffers of
+// the calling thread, reused from call to call.
+bool gemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, const float* b, float beta,
+              float* c) {
+  if (!onednnLoad() || !bf16Problem().empty()) return false;
+  thread_local std::vector<uint16_t> a16, b16;
+  const size_t sizeA = static_cast<size_t>(m) * static_cast<size_t>(k);
+  const size_t sizeB = static_cast<size_t>(k) * static_cast<size_t>(n);
+  if (a16.size() < sizeA) a16.resize(sizeA);
+  if (b16.size() < sizeB) b16.resize(sizeB);
+  uint16_t* pa = a16.data();
+  uint16_t* pb = b16.data();
+  parallelFor(sizeA + sizeB, 16384, [&](size_t i0, size_t i1) {
+    if (i0 < sizeA) toBf16(a + i0, std::min(i1, sizeA) - i0, pa + i0);
+    if (i1 > sizeA) {
+      const size_t j0 = i0 > sizeA ? i0 - sizeA : 0;
+      toBf16(b + j0, i1 - sizeA - j0, pb + j0);
+    }
+  });
+  const int lda = transA ? m : k, ldb = transB ? k : n;
+  std::atomic<bool> ok{true};
+  splitGemm(transA, transB, m, n, k, pa, pb, c, [&](int pm, int pn, const uint16_t* ap, const uint16_t* bp, float* cp) {
+    if (!onednnGemmBf16(transA, transB, pm, pn, k, alpha, ap, lda, bp, ldb, beta, cp, n)) ok.store(false);
+  });
+  return ok.load();
+}
+
+}  // namespace
+
+template <typename T>
+void gemm(bool transA, bool transB, int m, int n, int k, T alpha, const T* a, const T* b, T beta, T* c) {
+  if (m == 0 || n == 0) return;
+  if (k == 0 || alpha == T(0)) {
+    // NOTE: handled here rather than trusting each BLAS's degenerate-case rules (k == 0 means op(A)@op(B) = 0).
+    scaleC(beta, c, static_cast<size_t>(m) * static_cast<size_t>(n));
+    return;
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    // NOTE: a refused bf16 primitive has written nothing (oneDNN checks before it runs), so float32 can follow.
+    // A gemm inside another kernel's part (a convolution's per-image gemm) stays float32: the precision is the
+    // calling JS thread's, and the parts of one kernel must not differ.
+    if (precisionBf16() && !inParallelPart() && gemmBf16(transA, transB, m, n, k, alpha, a, b, beta, c)) return;
+  }
+  const int lda = transA ? m : k;  // A stored [k, m] when transposed, else [m, k]
+  const int ldb = transB ? k : n;  // B stored [n, k] when transposed, else [k, n]
+  const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
+  splitGemm(transA, transB, m, n, k, a, b, c, [&](int pm, int pn, const T* ap, const T* bp, T* cp) {
+    callGemm(ta, tb, pm, pn, k, alpha, ap, lda, bp, ldb, beta, cp, n);
+  });
 }
 
 template void gemm<float>(bool, bool, int, int, int, float, const float*, const float*, float, float*);

@@ -153,6 +153,8 @@ void parallelFor(size_t n, size_t grain, RangeFn fn, void* state) {
   p.run(n, parts, fn, state);
 }
 
+bool inParallelPart() { return inPart; }
+
 int parallelThreads() { return threads.load(std::memory_order_relaxed); }
 
 void setParallelThreads(int n) { threads.store(std::max(1, std::min(n, kMaxThreads)), std::memory_order_relaxed); }

@@ -35,6 +35,8 @@ constexpr size_t kElementGrain = size_t(1) << 15;
 
 // Threads parallelFor uses, the caller included (>= 1). Set by blasSetNumThreads (one setting for all).
 int parallelThreads();
+// True on a thread while it runs a part of a parallelFor job (a kernel called from inside another kernel).
+bool inParallelPart();
 void setParallelThreads(int n);
 
 }  // namespace vg

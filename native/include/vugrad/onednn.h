@@ -1,0 +1,46 @@
+// oneDNN as a kernel provider, loaded at run time (dlopen of libdnnl.so.2): the addon builds and runs where
+// oneDNN is absent, and then every kernel keeps its OpenBLAS or hand-written path. Plain C++, no N-API types.
+//
+// Threads: oneDNN runs single-threaded on whichever thread calls it (its OpenMP team is set to 1 on each such
+// thread), and the kernel pool (vugrad/parallel.h) splits the work as it does for OpenBLAS. So no OpenMP
+// threads are ever started: the threads in use are the pool's, whatever library runs a kernel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace vg {
+
+// Loads oneDNN once (later calls return the first answer). True when it loaded and runs on this CPU.
+// VUGRAD_ONEDNN=0 in the environment turns it off; VUGRAD_ONEDNN_PATH names another libdnnl to load.
+bool onednnLoad();
+// Why oneDNN is not in use ('' when it is), e.g. "libdnnl.so.2: cannot open shared object file".
+std::string onednnProblem();
+// "oneDNN 2.6.3 (isa avx512_core_bf16)" or '' when not loaded.
+std::string onednnDescription();
+// '' when bf16 matmul and convolution can run here, else why not.
+std::string bf16Problem();
+
+// The matmul and convolution input precision of the calling thread (a JS thread: main or a worker_thread).
+void setPrecisionBf16(bool bf16);
+bool precisionBf16();
+
+// Which library runs float32 gemms: true for oneDNN (the default where it loaded: faster here, see
+// docs/performance.md), false for OpenBLAS (VUGRAD_GEMM_PROVIDER=openblas).
+bool onednnRunsGemm();
+
+// C = alpha op(A) op(B) + beta C on the calling thread alone, row-major with leading dimensions, float32 (or
+// bfloat16 operands, stored as uint16_t, with float32 accumulation). False when oneDNN could not run it (not
+// loaded, or a primitive it refused): the caller then uses OpenBLAS, which gives the same result.
+bool onednnGemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+                int ldb, float beta, float* c, int ldc);
+bool onednnGemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const uint16_t* a, int lda,
+                    const uint16_t* b, int ldb, float beta, float* c, int ldc);
+
+// Which library runs each kernel family and why, as JSON: {"onednn": {...}, "gemm": {...}, "conv2d": {...}}.
+std::string providersJson();
+
+// float32 to bfloat16, rounding to nearest even (NaN stays NaN), as the CPU's own conversion does.
+void toBf16(const float* x, size_t n, uint16_t* out);
+
+}  // namespace vg
