@@ -9,6 +9,7 @@
 import { DATASET_NAMES, type DatasetName } from '../data/load-dataset';
 import { OPTIMIZER_NAMES } from '../optim';
 import { SCHEDULES } from '../optim/schedules';
+import { PRECISIONS } from './precision';
 
 export const MODELS = ['mlp', 'lenet', 'resnet20', 'resnet8'] as const;
 export const ACTIVATIONS = ['sigmoid', 'relu', 'tanh'] as const;
@@ -59,6 +60,12 @@ export interface RunConfig {
   nesterov?: boolean;
   /** Random crop (4-pixel padding) and horizontal flip of each training batch (`--augment`, images only). */
   augment?: boolean;
+  /**
+   * `'bf16'` (`--precision bf16`): mixed precision, bfloat16 matmul and convolution inputs with float32
+   * accumulation, float32 weights, optimizer state and loss (see `FitOptions.precision`). Absent: fp32. A
+   * checkpoint keeps it with the rest of the config, so a resumed run trains in the same precision.
+   */
+  precision?: (typeof PRECISIONS)[number];
 }
 
 /** Unresolved settings as the command line gives them (all optional strings/booleans); job specs become these too. */
@@ -92,6 +99,7 @@ export interface TrainFlags {
   weightDecay?: string;
   nesterov?: boolean;
   augment?: boolean;
+  precision?: string;
 }
 
 /** The CIFAR ResNets' recipe (He et al. 2015, with a one-cycle schedule for a short run), used with `--model resnet*`. */
@@ -293,6 +301,16 @@ export function resolveConfig(flags: TrainFlags): RunConfig {
   }
   if (c.augment && (c.model === 'mlp' || dataset === 'synth')) {
     throw new ConfigError(`--augment: random crops and flips are for image models (lenet, resnet*), not --model ${c.model}${dataset === 'synth' ? ' on synth' : ''}`);
+  }
+  if (flags.precision !== undefined) {
+    // Only the value is checked here: whether bf16 runs depends on the machine that trains (a job may be
+    // queued on one machine and trained on another), so fit and the CLI check that.
+    const p = oneOf('--precision', flags.precision, PRECISIONS);
+    if (p === 'bf16' && c.dtype === 'float64') {
+      throw new ConfigError('--precision bf16: rounds float32 matmul and convolution inputs, and a float64 run has none (choose bf16 or float64)');
+    }
+    if (p === 'bf16') c.precision = p;
+    else delete c.precision;
   }
   if (c.model === 'mlp' && c.hidden.length === 0 && flags.layers === undefined) c.hidden = [256];
   return c;

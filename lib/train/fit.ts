@@ -15,7 +15,8 @@ import type { Random } from '../core/random';
 import { DIVERGENCE_FACTOR, checkEpochLoss, nonFiniteLoss } from './divergence';
 import type { Dataset } from '../data/dataset';
 import type { Augment } from '../data/augment';
-import { kernels } from '../kernels';
+import { kernels, type Precision } from '../kernels';
+import { PrecisionScope, checkPrecision } from './precision';
 
 /** What fit needs of a model: a forward pass and its parameters (any `Module` has these). */
 export interface Trainable {
@@ -96,6 +97,17 @@ export interface FitOptions {
    * on counting from its epochs done): per-step learning-rate schedules set the optimizer's rate here.
    */
   beforeStep?: (step: number) => void;
+  /**
+   * `'bf16'`: mixed precision (issue 20). The inputs of every matmul and convolution are rounded to bfloat16 and
+   * accumulated in float32; the weights, the optimizer's state and the loss stay float32 (PyTorch's
+   * `torch.autocast('cpu', torch.bfloat16)` with float32 master weights). The evaluation after each epoch runs
+   * in the same precision. Checked before anything is trained: a precision that cannot run here (bf16 needs the
+   * oneDNN addon and a CPU with AVX512_BF16) is an error naming the reason. The run's precision holds only while
+   * the run's own code runs: at each yield to the event loop, and when fit returns or throws, the thread has its
+   * previous setting back. Default: the thread's setting (`getPrecision()`), `'fp32'` unless `setPrecision`
+   * changed it.
+   */
+  precision?: Precision;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -120,24 +132,37 @@ export function predictClasses(logits: NDArray): Int32Array {
 export async function evaluate(
   model: Trainable,
   data: Dataset,
-  options: { loss: LossFn; batchSize?: number; lossReduction?: 'mean' | 'sum'; signal?: AbortSignal },
+  options: {
+    loss: LossFn;
+    batchSize?: number;
+    lossReduction?: 'mean' | 'sum';
+    signal?: AbortSignal;
+    /** Matmul and convolution input precision for this evaluation (see `FitOptions.precision`); default: the thread's. */
+    precision?: Precision;
+  },
 ): Promise<{ loss: number; accuracy: number }> {
+  const scope = options.precision === undefined ? null : new PrecisionScope(checkPrecision(options.precision, 'evaluate: precision'));
   model.eval();
   let lossSum = 0;
   let correct = 0;
   let n = 0;
   let last = Date.now();
-  for (const { x, y } of new DataLoader(data, { batchSize: options.batchSize ?? 1000 })) {
-    options.signal?.throwIfAborted();
-    const logits = model.forward(TensorNode.constant(x));
-    const loss = options.loss(logits, y).item();
-    lossSum += options.lossReduction === 'sum' ? loss : loss * y.length;
-    correct += countCorrect(logits.value, y);
-    n += y.length;
-    if (Date.now() - last > 10) {
-      await yieldToEventLoop();
-      last = Date.now();
+  scope?.enter();
+  try {
+    for (const { x, y } of new DataLoader(data, { batchSize: options.batchSize ?? 1000 })) {
+      options.signal?.throwIfAborted();
+      const logits = model.forward(TensorNode.constant(x));
+      const loss = options.loss(logits, y).item();
+      lossSum += options.lossReduction === 'sum' ? loss : loss * y.length;
+      correct += countCorrect(logits.value, y);
+      n += y.length;
+      if (Date.now() - last > 10) {
+        await (scope ? scope.outside(yieldToEventLoop) : yieldToEventLoop());
+        last = Date.now();
+      }
     }
+  } finally {
+    scope?.exit();
   }
   model.train();
   return { loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN };
@@ -158,6 +183,10 @@ export async function fit(
   const held = data.val ?? data.test;
   const prior = options.history ?? [];
   if (prior.length > epochs) throw new RangeError(`fit: history already holds ${prior.length} epochs, more than epochs = ${epochs}`);
+  // Before any training: bf16 where it cannot run is an error with the reason, not a silent fp32 run.
+  const precision = options.precision === undefined ? undefined : checkPrecision(options.precision, 'fit: precision');
+  const scope = precision === undefined ? null : new PrecisionScope(precision);
+  const pause = (): Promise<void> => (scope ? scope.outside(yieldToEventLoop) : yieldToEventLoop());
   const loader = new DataLoader(data.train, {
     batchSize,
     shuffle: true,
@@ -172,65 +201,77 @@ export async function fit(
   let lastYield = Date.now();
 
   model.train();
-  for (let epoch = prior.length + 1; epoch <= epochs; epoch++) {
-    const start = process.hrtime.bigint();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let batch = 0;
-    for (const { x, y } of loader) {
-      options.signal?.throwIfAborted();
-      const logits = model.forward(TensorNode.constant(x));
-      const loss = options.loss(logits, y);
-      optimizer.zeroGrad();
-      loss.backward();
-      options.beforeStep?.((epoch - 1) * loader.length + batch);
-      optimizer.step();
-      const value = loss.item();
-      if (!Number.isFinite(value)) throw nonFiniteLoss(epoch, batch + 1, value, reference);
-      const perSample = sumReduction ? value / y.length : value;
-      if (reference === undefined) {
-        reference = perSample;
-        options.onReferenceLoss?.(perSample);
-      }
-      const batchCorrect = countCorrect(logits.value, y);
-      lossSum += perSample * y.length;
-      correct += batchCorrect;
-      seen += y.length;
-      batch++;
-      loss.clear();
-      options.onBatch?.({
-        epoch,
-        batch,
-        batches: loader.length,
-        loss: perSample,
-        accuracy: batchCorrect / y.length,
-        samples: seen,
-      });
-      if (Date.now() - lastYield >= yieldEvery) {
-        await yieldToEventLoop();
-        lastYield = Date.now();
-      }
-    }
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    if (divergence && reference !== undefined) {
-      const diverged = checkEpochLoss(epoch, lossSum / seen, reference, divergence.factor ?? DIVERGENCE_FACTOR);
-      if (diverged) throw diverged;
-    }
-    const metrics: EpochMetrics = {
-      epoch,
-      trainLoss: lossSum / seen,
-      trainAccuracy: correct / seen,
-      seconds,
-      samplesPerSec: seen / seconds,
-    };
-    if (held) {
-      const v = await evaluate(model, held, { loss: options.loss, lossReduction: options.lossReduction, signal: options.signal });
-      metrics.valLoss = v.loss;
-      metrics.valAccuracy = v.accuracy;
-    }
-    history.push(metrics);
-    options.onEpoch?.(metrics);
+  scope?.enter();
+  try {
+    await trainEpochs();
+  } finally {
+    scope?.exit();
   }
   return history;
+
+  async function trainEpochs(): Promise<void> {
+    for (let epoch = prior.length + 1; epoch <= epochs; epoch++) {
+      const start = process.hrtime.bigint();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let batch = 0;
+      for (const { x, y } of loader) {
+        options.signal?.throwIfAborted();
+        const logits = model.forward(TensorNode.constant(x));
+        const loss = options.loss(logits, y);
+        optimizer.zeroGrad();
+        loss.backward();
+        options.beforeStep?.((epoch - 1) * loader.length + batch);
+        optimizer.step();
+        const value = loss.item();
+        if (!Number.isFinite(value)) throw nonFiniteLoss(epoch, batch + 1, value, reference);
+        const perSample = sumReduction ? value / y.length : value;
+        if (reference === undefined) {
+          reference = perSample;
+          options.onReferenceLoss?.(perSample);
+        }
+        const batchCorrect = countCorrect(logits.value, y);
+        lossSum += perSample * y.length;
+        correct += batchCorrect;
+        seen += y.length;
+        batch++;
+        loss.clear();
+        options.onBatch?.({
+          epoch,
+          batch,
+          batches: loader.length,
+          loss: perSample,
+          accuracy: batchCorrect / y.length,
+          samples: seen,
+        });
+        if (Date.now() - lastYield >= yieldEvery) {
+          await pause();
+          lastYield = Date.now();
+        }
+      }
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (divergence && reference !== undefined) {
+        const diverged = checkEpochLoss(epoch, lossSum / seen, reference, divergence.factor ?? DIVERGENCE_FACTOR);
+        if (diverged) throw diverged;
+      }
+      const metrics: EpochMetrics = {
+        epoch,
+        trainLoss: lossSum / seen,
+        trainAccuracy: correct / seen,
+        seconds,
+        samplesPerSec: seen / seconds,
+      };
+      if (held) {
+        // Evaluated in the run's precision (as under autocast); evaluate keeps it to its own stretches too.
+        const v = await (scope
+          ? scope.outside(() => evaluate(model, held, { loss: options.loss, lossReduction: options.lossReduction, signal: options.signal, precision }))
+          : evaluate(model, held, { loss: options.loss, lossReduction: options.lossReduction, signal: options.signal }));
+        metrics.valLoss = v.loss;
+        metrics.valAccuracy = v.accuracy;
+      }
+      history.push(metrics);
+      options.onEpoch?.(metrics);
+    }
+  }
 }

@@ -7,3 +7,4 @@ export { buildLoss, buildModel, buildOptimizer, dataOptions, loadData, lossReduc
 export type { TrainFromConfigOptions, TrainFromConfigResult, TrainingStart } from './recipe';
 export { CHECKPOINT_FILE, CheckpointError, checkpointFile, hasCheckpoint, loadCheckpoint, parseCheckpoint, saveCheckpoint, serializeCheckpoint } from './checkpoint';
 export type { CheckpointState } from './checkpoint';
+export { PRECISIONS, PrecisionError, PrecisionScope, bf16Unavailable, checkPrecision } from './precision';

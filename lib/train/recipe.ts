@@ -20,6 +20,7 @@ import { createOptimizer, type Optimizer } from '../optim';
 import { fit, type BatchMetrics, type EpochMetrics, type LossFn } from './fit';
 import type { RunConfig } from './config';
 import { CheckpointError, checkpointFile, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint';
+import { checkPrecision } from './precision';
 
 /** The options `loadDataset` gets for a config. */
 export function dataOptions(config: RunConfig): LoadDatasetOptions {
@@ -184,6 +185,14 @@ export async function trainFromConfig(config: RunConfig, options: TrainFromConfi
   if (checkpoint && checkpoint.epoch > config.epochs) {
     throw new RangeError(`resume: ${source} has ${checkpoint.epoch} epochs done, more than the ${config.epochs} asked for`);
   }
+  // A run keeps its precision across a resume: the checkpoint's config says which it trained in (none: fp32).
+  const precision = config.precision ?? 'fp32';
+  const saved = (checkpoint?.config as Partial<RunConfig> | undefined)?.precision ?? 'fp32';
+  if (checkpoint && typeof checkpoint.config === 'object' && checkpoint.config !== null && saved !== precision) {
+    throw new CheckpointError(source, `resume: ${source} was trained in precision ${saved}, and this run asks for ${precision}; resume it in ${saved}`);
+  }
+  // Before the data loads: bf16 where it cannot run is refused with the reason, not found out minutes later.
+  checkPrecision(precision, 'precision');
   manualSeed(config.seed);
   const data = options.data ? shapeForModel(config, options.data) : await loadData(config);
   options.signal?.throwIfAborted();
@@ -222,6 +231,8 @@ export async function trainFromConfig(config: RunConfig, options: TrainFromConfi
     batchSize: config.batchSize,
     random: shuffle,
     history: checkpoint?.history,
+    // Always given (fp32 when the config has none): the run does not depend on the thread's setting.
+    precision,
     // The divergence rule compares with the loss at the run's start: a resumed run keeps the saved one.
     divergence: typeof checkpoint?.extra?.initialLoss === 'number' ? { reference: checkpoint.extra.initialLoss } : {},
     onReferenceLoss: (loss) => (initialLoss = loss),
