@@ -43,6 +43,7 @@ const FIELDS: Record<string, [Kind, keyof TrainFlags, string]> = {
   weightDecay: ['number', 'weightDecay', '--weight-decay'],
   nesterov: ['boolean', 'nesterov', '--nesterov'],
   augment: ['boolean', 'augment', '--augment'],
+  precision: ['string', 'precision', '--precision'],
 };
 
 /** The spec field a `resolveConfig` error is about (`--learning-rate: ...` is about `lr`). */
