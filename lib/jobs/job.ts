@@ -23,7 +23,7 @@ import { NDArray } from '../core/ndarray';
 import { serializeSafetensors } from '../io';
 import type { EpochMetrics } from '../train/fit';
 import { TrainingError } from './errors';
-import type { BatchProgress, JobInfo, WorkerInput, WorkerMessage } from './protocol';
+import type { BatchProgress, JobInfo, ParentMessage, WorkerInput, WorkerMessage } from './protocol';
 import type { JobRecord, JobStatus } from './store';
 import { trainingWorkerFile } from './worker-file';
 
@@ -40,7 +40,21 @@ export interface JobStartOptions {
   checkpointDir?: string;
   /** Continue from the checkpoint in `checkpointDir` when there is one. */
   resume?: boolean;
+  /**
+   * How long a worker asked to stop (cancel, interrupt) may take to stop by itself before it is terminated.
+   * Default `STOP_TIMEOUT_MS` (5 s); a training worker stops at its next batch, within milliseconds.
+   */
+  stopTimeoutMs?: number;
 }
+
+/**
+ * How long a worker asked to stop gets before `worker.terminate()`. NOTE: terminating a worker thread while it
+ * is inside a native kernel call can abort the whole process (node-addon-api treats the `napi_pending_exception`
+ * of a terminating environment as fatal: nodejs/node-addon-api#902), so stopping is cooperative: the worker is
+ * posted `{type: 'cancel'}`, checks its AbortSignal between batches and exits by itself; `terminate()` is only
+ * the fallback for a worker that does not answer (one stuck in a long synchronous step).
+ */
+export const STOP_TIMEOUT_MS = 5000;
 
 /** Options of a new job. */
 export interface TrainingJobOptions {
@@ -117,7 +131,9 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
   /** Resolves with the job when it has ended, whatever the outcome (never rejects). */
   readonly finished: Promise<TrainingJob>;
 
+  /** The worker whose messages count; a worker asked to stop is no longer this one, and nothing it says counts. */
   private worker?: Worker;
+  private stopTimeoutMs = STOP_TIMEOUT_MS;
   private resolveFinished!: (job: TrainingJob) => void;
   private exited: Promise<void> = Promise.resolve();
   private readonly saveModel?: (bytes: Buffer) => Promise<void>;
@@ -191,6 +207,7 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
     if (this.status !== 'queued') throw new Error(`TrainingJob ${this.id}: cannot start a job that is ${this.status}`);
     this.status = 'running';
     this.startedAt ??= new Date();
+    this.stopTimeoutMs = options.stopTimeoutMs ?? STOP_TIMEOUT_MS;
     const { file, entry } = trainingWorkerFile();
     const workerData: WorkerInput = {
       config: this.config,
@@ -209,9 +226,16 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
     }
     this.worker = worker;
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (m: WorkerMessage) => this.onMessage(m));
-    worker.on('error', (e) => this.finish('failed', `the training worker crashed: ${e.message}`, 'WORKER_CRASHED'));
+    // Only the current worker is heard: one that was asked to stop may still post an epoch or 'cancelled', or
+    // fail while it stops; none of that may change a job that was interrupted (and handed back) or has ended.
+    worker.on('message', (m: WorkerMessage) => {
+      if (this.worker === worker) this.onMessage(m);
+    });
+    worker.on('error', (e) => {
+      if (this.worker === worker) this.finish('failed', `the training worker crashed: ${e.message}`, 'WORKER_CRASHED');
+    });
     worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
       this.worker = undefined;
       // NOTE: after 'done' the worker may exit by itself while the model is being stored: not a crash.
       if (!this.settled && this.status !== 'interrupted' && !this.storing) this.finish('failed', `the training worker exited (code ${code}) before finishing`, 'WORKER_CRASHED');
@@ -220,8 +244,9 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
   }
 
   /**
-   * Cancels the job: a queued job never starts; a running one's worker is terminated at once (its memory
-   * goes with it). Returns false when the job had already ended.
+   * Cancels the job: a queued job never starts; a running one is `cancelled` at once and its worker stops at
+   * its next batch (see `STOP_TIMEOUT_MS`; `workerExited()` resolves when it has). Returns false when the job
+   * had already ended.
    */
   cancel(reason = 'cancelled'): boolean {
     if (this.settled) return false;
@@ -240,25 +265,25 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
   }
 
   /**
-   * Stops a running job because the process is stopping (SIGTERM): its worker is terminated, its status
-   * becomes `interrupted` and it emits `interrupted`; it has not ended, and a queue over the same store resumes
-   * it from its last checkpoint. Returns false when the job was not running, or had finished training and its
-   * model is being stored (it is about to succeed).
+   * Stops a running job because the process is stopping (SIGTERM): its status becomes `interrupted` at once
+   * and it emits `interrupted`; its worker is asked to stop and does at its next batch (`workerExited()`
+   * resolves then; see `STOP_TIMEOUT_MS`), and nothing it reports after this changes the job. It has not
+   * ended: a queue over the same store resumes it from its last checkpoint. Returns false when the job was not
+   * running, or had finished training and its model is being stored (it is about to succeed).
    */
   interrupt(): boolean {
     if (this.status !== 'running' || this.storing) return false;
     this.status = 'interrupted';
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker) void worker.terminate().catch(() => undefined);
+    this.stopWorker();
     this.emit('interrupted', this);
     return true;
   }
 
   /**
    * Resolves when the job's worker thread has exited (at once for a job that never started). A job settles
-   * first and its worker ends a moment later; `JobQueue` waits for this before starting the next job, so that
-   * two workers never overlap on a slot (their threads and memory would).
+   * (or is interrupted) first and its worker ends a moment later; `JobQueue` waits for this before starting the
+   * next job, so that two workers never overlap on a slot (their threads and memory would), and a process
+   * waits for it before it exits (a thread in the middle of a native kernel must not be cut off).
    */
   workerExited(): Promise<void> {
     return this.exited;
@@ -355,13 +380,30 @@ export class TrainingJob extends EventEmitter<TrainingJobEvents> {
     this.status = status;
     this.error = error;
     this.finishedAt = new Date();
-    const worker = this.worker;
-    this.worker = undefined;
-    // NOTE: terminate even after 'done': the worker would exit by itself, but terminating frees its heap now.
-    if (worker) void worker.terminate().catch(() => undefined);
+    // After 'done', 'error' or 'cancelled' the worker is already on its way out; otherwise it stops at its next batch.
+    this.stopWorker();
     this.resolveFinished(this);
     if (status === 'succeeded') this.emit('done', this);
     if (status === 'failed' && this.listenerCount('error') > 0) this.emit('error', new TrainingError(error ?? 'failed', code));
     this.emit('settled', this);
+  }
+
+  /**
+   * Asks the current worker to stop (it aborts at its next batch and exits by itself) and stops listening to
+   * it; terminates it only if it has not exited within `stopTimeoutMs`. See `STOP_TIMEOUT_MS` for why.
+   */
+  private stopWorker(): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker) return;
+    try {
+      worker.postMessage({ type: 'cancel' } satisfies ParentMessage);
+    } catch {
+      // already gone: its 'exit' is on the way
+    }
+    const timer = setTimeout(() => void worker.terminate().catch(() => undefined), this.stopTimeoutMs);
+    // The worker itself keeps the process alive while it runs; the timer need not.
+    timer.unref();
+    worker.once('exit', () => clearTimeout(timer));
   }
 }
