@@ -32,6 +32,7 @@ import { writeFileAtomic } from '../io/atomic-file';
 import { prepareOutputDir } from '../train/output-dir';
 import { OPTIMIZER_NAMES } from '../optim';
 import { DATASET_NAMES } from '../data/load-dataset';
+import { PRECISIONS, bf16Unavailable, checkPrecision } from '../train/precision';
 
 function addModelFlags(cmd: Command): Command {
   return cmd
@@ -71,17 +72,26 @@ async function trainAction(flags: TrainCommandFlags): Promise<void> {
   await trainCommand(flags);
 }
 
-async function evaluateCommand(modelPath: string, flags: { data?: string; final?: boolean; limit?: string }): Promise<void> {
+async function evaluateCommand(modelPath: string, flags: { data?: string; final?: boolean; limit?: string; precision?: string }): Promise<void> {
   const { metadata } = loadSafetensors(modelPath);
   if (!metadata?.config) throw new ConfigError(`evaluate: ${modelPath} has no vugrad run configuration in its metadata (was it written by 'vugrad train --out'?)`);
   const saved = metadataJson(metadata, 'config', modelPath, { object: true }) as RunConfig;
   const config: RunConfig = { ...saved, final: flags.final ?? saved.final, data: flags.data ?? saved.data, limit: flags.limit ? Number(flags.limit) : saved.limit };
+  // The precision the model was trained (and its accuracy printed) in, unless --precision says otherwise. The
+  // weights are float32 either way: a bf16 run's model evaluates in fp32 where bf16 cannot run, and says so.
+  let precision = flags.precision === undefined ? undefined : checkPrecision(flags.precision, '--precision');
+  let note = '';
+  if (precision === undefined && saved.precision === 'bf16') {
+    const why = bf16Unavailable();
+    precision = why === undefined ? 'bf16' : 'fp32';
+    note = why === undefined ? ', in bf16 as trained' : `; in fp32: the model trained in bf16, which is not available here: ${why}`;
+  }
   const data = await loadData(config);
   const model = buildModel(config, data.train);
   loadModel(model, modelPath);
   const split = heldOut(data);
-  const r = await evaluate(model, split, { loss: buildLoss(config), lossReduction: lossReduction(config) });
-  console.log(`${split.name}: accuracy ${(r.accuracy * 100).toFixed(2)}%, loss ${r.loss.toFixed(4)} (${split.y.length} samples)`);
+  const r = await evaluate(model, split, { loss: buildLoss(config), lossReduction: lossReduction(config), ...(precision ? { precision } : {}) });
+  console.log(`${split.name}: accuracy ${(r.accuracy * 100).toFixed(2)}%, loss ${r.loss.toFixed(4)} (${split.y.length} samples${note})`);
 }
 
 async function graphCommand(flags: TrainFlags): Promise<void> {
@@ -117,6 +127,12 @@ export function buildProgram(): Command {
         .option('--out <dir>', 'write metrics (CSV, JSON lines), plots (SVG, PNG), config, model and a checkpoint per epoch here')
         .option('--resume <dir>', "continue the run whose --out was DIR from its last checkpoint (-e raises its epochs)")
         .addOption(new Option('--dtype <type>', 'float64: exactly reproducible, also across --resume (slower)').choices(['float32', 'float64']))
+        .addOption(
+          new Option(
+            '--precision <p>',
+            'bf16: mixed precision, matmul and convolution inputs in bfloat16 with float32 accumulation; weights, optimizer state and loss stay float32 (needs the oneDNN addon and a CPU with AVX512_BF16; refused with the reason elsewhere)',
+          ).choices([...PRECISIONS]),
+        )
         .addOption(new Option('--schedule <name>', 'per-step learning rate (default for resnet*: onecycle)').choices(['constant', 'onecycle', 'cosine']))
         .option('--warmup <epochs>', 'warm-up epochs (cosine: linear ramp; onecycle: its rising phase, default 30%)')
         .option('--label-smoothing <eps>', "cross-entropy label smoothing in [0, 1) (PyTorch's definition)")
@@ -133,6 +149,7 @@ export function buildProgram(): Command {
     .option('--data <dir>', 'data directory')
     .option('--final', 'evaluate on the test set')
     .option('--limit <n>', 'use at most n samples per split')
+    .addOption(new Option('--precision <p>', 'matmul and convolution input precision (default: the one the model trained in, where it can run)').choices([...PRECISIONS]))
     .action(evaluateCommand);
   addModelFlags(program.command('graph').description("write the computation graph of a model's loss as DOT and SVG"))
     .option('--out <dir>', 'output directory (default: graph)')
@@ -171,7 +188,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       console.error(`vugrad: ${e.message}`);
       return 3;
     }
-    const known = e instanceof ConfigError || e.name === 'DataError' || e.name === 'CheckpointError' || e.name === 'OutputDirError' || e instanceof RangeError;
+    const known = e instanceof ConfigError || e.name === 'PrecisionError' || e.name === 'DataError' || e.name === 'CheckpointError' || e.name === 'OutputDirError' || e instanceof RangeError;
     console.error(`vugrad: ${e.message}`);
     if (!known && process.env.VUGRAD_DEBUG) console.error(e.stack);
     return known ? 2 : 1;

@@ -15,6 +15,7 @@ import { ConfigError, resolveConfig, type RunConfig, type TrainFlags } from '../
 import { prepareOutputDir } from '../train/output-dir';
 import { DivergenceError } from '../train/divergence';
 import { runTraining } from './run';
+import { bf16Unavailable } from '../train/precision';
 
 /** `train`'s flags: the run's settings plus the runtime and resume flags. */
 export interface TrainCommandFlags extends TrainFlags {
@@ -66,13 +67,24 @@ export function resumeRun(flags: TrainCommandFlags): { config: RunConfig; checkp
 /** Runs `vugrad train` with parsed flags (the runtime flags already applied). */
 export async function trainCommand(flags: TrainCommandFlags): Promise<void> {
   const { config, checkpoint } = flags.resume !== undefined ? resumeRun(flags) : { config: resolveConfig(flags), checkpoint: undefined };
+  // Before the output directory is made or any data loads: bf16 where it cannot run is one line with the reason.
+  if (config.precision === 'bf16') {
+    const why = bf16Unavailable();
+    if (why !== undefined) {
+      throw new ConfigError(
+        checkpoint
+          ? `--resume: the run in ${config.out} trains with --precision bf16, which is not available here: ${why}`
+          : `--precision bf16: not available here: ${why}; leave --precision out to train in fp32`,
+      );
+    }
+  }
   // Before any data is loaded: a run must not train for an hour and then fail to write.
   if (config.out !== undefined) prepareOutputDir(config.out, '--out');
   const info = backendInfo();
   if (checkpoint) console.log(`vugrad: resuming ${config.out} after epoch ${checkpoint.epoch} of ${config.epochs}`);
   console.log(
     `vugrad: training ${config.model} on ${config.dataset} (${config.optimizer}, lr ${config.lr}, batch ${config.batchSize}, ` +
-      `${config.epochs} epochs, seed ${config.seed}${config.dtype ? `, ${config.dtype}` : ''}) on the ${info.backend} backend`,
+      `${config.epochs} epochs, seed ${config.seed}${config.dtype ? `, ${config.dtype}` : ''}${config.precision ? `, ${config.precision} mixed precision` : ''}) on the ${info.backend} backend`,
   );
   let result;
   try {
