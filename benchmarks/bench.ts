@@ -124,6 +124,11 @@ function failed(name: string, config: RunnerConfig, why: string): RunnerResult {
 const allFrameworks: Framework[] = [
   { name: 'vugrad-native', run: tsxRunner('vugrad.ts', { VUGRAD_BACKEND: 'native' }) },
   { name: 'vugrad-js', slow: true, run: tsxRunner('vugrad.ts', { VUGRAD_BACKEND: 'js' }) },
+  // bf16 mixed precision (opt-in for users): the same runner with setPrecision('bf16'); it says why when the
+  // CPU or the build cannot.
+  { name: 'vugrad-bf16', run: (c) => ({ ...tsxRunner('vugrad.ts', { VUGRAD_BACKEND: 'native', VUGRAD_BENCH_PRECISION: 'bf16' })(c), framework: 'vugrad-bf16' }) },
+  // The provider arrangement without oneDNN: every gemm on OpenBLAS (what oneDNN buys, in the same run).
+  { name: 'vugrad-openblas', run: (c) => ({ ...tsxRunner('vugrad.ts', { VUGRAD_BACKEND: 'native', VUGRAD_ONEDNN: '0' })(c), framework: 'vugrad-openblas' }) },
   { name: 'tfjs-node', run: (c) => tsxRunner('tfjs.ts', {})({ ...c, backend: 'tensorflow' }) },
   { name: 'tfjs-wasm', run: (c) => tsxRunner('tfjs.ts', {})({ ...c, backend: 'wasm' }) },
   { name: 'tfjs-cpu', slow: true, run: (c) => tsxRunner('tfjs.ts', {})({ ...c, backend: 'cpu' }) },
@@ -195,7 +200,7 @@ for (const phase of phases) {
 
 // ---- report --------------------------------------------------------------------------------------------------
 const { table, threads: fwThreads, versions } = summarize(runs);
-const columns = ['vugrad-native', 'vugrad-js', 'pytorch-best', 'pytorch-1t', 'pytorch-1core', `pytorch-${threads}t`, 'tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'openblas-c'].filter((f) => table[f]);
+const columns = ['vugrad-native', 'vugrad-bf16', 'vugrad-openblas', 'vugrad-js', 'pytorch-best', 'pytorch-1t', 'pytorch-1core', `pytorch-${threads}t`, 'tfjs-wasm', 'tfjs-cpu', 'tfjs-node', 'openblas-c'].filter((f) => table[f]);
 const env = {
   date: new Date().toISOString(),
   node: process.version,

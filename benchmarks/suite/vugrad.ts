@@ -4,7 +4,7 @@
  */
 import { NDArray } from '../../lib/core/ndarray';
 import { TensorNode } from '../../lib/core/tensor-node';
-import { backendInfo, getNumThreads, kernels, setNumThreads } from '../../lib/kernels';
+import { backendInfo, getNumThreads, kernels, setNumThreads, setPrecision, getPrecision, type Precision } from '../../lib/kernels';
 import { LeNet, MLP } from '../../lib/nn/models';
 import { crossEntropyLoss } from '../../lib/nn/losses';
 import { Conv2dOp } from '../../lib/ops/conv';
@@ -17,6 +17,8 @@ const version = (require('../../package.json') as { version: string }).version;
 async function main(): Promise<void> {
   const config = parseConfig();
   if (config.threads > 0) setNumThreads(config.threads);
+  // vugrad-bf16: throws (and the column says why) where bf16 cannot run.
+  if (process.env.VUGRAD_BENCH_PRECISION) setPrecision(process.env.VUGRAD_BENCH_PRECISION as Precision);
   const info = backendInfo();
   const seconds = config.seconds;
 
@@ -165,7 +167,7 @@ async function main(): Promise<void> {
   });
   emit({
     framework: info.backend === 'native' ? 'vugrad-native' : 'vugrad-js',
-    version: `${version} (${info.backend}${info.blasCore ? ', OpenBLAS ' + info.blasCore : ''})`,
+    version: `${version} (${info.backend}${info.blasCore ? ', OpenBLAS ' + info.blasCore : ''}${info.providers ? `, gemm: ${info.providers.gemm.provider}` : ''}${getPrecision() === 'bf16' ? ', bf16' : ''})`,
     threads: getNumThreads(),
     cells,
   });

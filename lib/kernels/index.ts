@@ -69,8 +69,17 @@ export interface BackendInfo {
 
 /** The kernel providers (BackendInfo.providers). */
 export interface Providers {
+  /** Whether oneDNN loaded (its version and instruction set, or why not), and 'supported' or why bf16 is not. */
   onednn: { loaded: boolean; detail: string; bf16: string };
-  [family: string]: { provider: string; why: string } | Providers['onednn'];
+  /** float32 gemms: 'onednn' or 'openblas'. */
+  gemm: ProviderChoice;
+  /** float32 conv2d and its gradients: 'onednn' or 'vugrad' (direct loops, im2col + gemm). */
+  conv2d: ProviderChoice;
+}
+
+export interface ProviderChoice {
+  provider: string;
+  why: string;
 }
 
 type Requested = BackendInfo['requested'];
