@@ -89,6 +89,23 @@ describe('oneDNN provider', () => {
     expect(maxError(out.c, ref.slice(0, 5))).toBeLessThan(1e-4);
   });
 
+  (native && onednn ? it : it.skip)('starts no threads of its own: oneDNN runs on the kernel pool\'s threads (same count as OpenBLAS alone)', () => {
+    // Big enough that every gemm is split across the pool; a leftover OpenMP team would add threads.
+    const code = `const k = require('./lib/kernels');
+       const t = k.backendTables().native;
+       const a = new Float32Array(256 * 512).fill(0.5), b = new Float32Array(512 * 384).fill(0.25), c = new Float32Array(256 * 384);
+       for (let i = 0; i < 20; i++) { t.gemm(false, false, 256, 384, 512, 1, a, b, 0, c); t.gemm(true, false, 512, 384, 256, 1, a, c, 0, new Float32Array(512 * 384)); }
+       const x = new Float32Array(8 * 16 * 16 * 16).fill(0.1), w = new Float32Array(16 * 16 * 9).fill(0.1), y = new Float32Array(8 * 16 * 16 * 16);
+       for (let i = 0; i < 5; i++) t.conv2d(x, w, null, 8, 16, 16, 16, 16, 3, 3, 1, 1, y);
+       console.log(JSON.stringify({ threads: require('fs').readdirSync('/proc/self/task').length, gemm: k.backendInfo().providers.gemm.provider }));`;
+    const env = { VUGRAD_BACKEND: 'native', VUGRAD_NATIVE_MIN_SIZE: '0', OMP_NUM_THREADS: undefined, OPENBLAS_NUM_THREADS: '2' };
+    const withOnednn = runChild(code, env);
+    const without = runChild(code, { ...env, VUGRAD_ONEDNN: '0' });
+    expect(withOnednn.gemm).toBe('onednn');
+    expect(without.gemm).toBe('openblas');
+    expect(withOnednn.threads).toBe(without.threads);
+  });
+
   (native ? it : it.skip)('a missing libdnnl leaves the addon working, with the loader\'s reason', () => {
     const out = runChild(
       `const k = require('./lib/kernels');
