@@ -94,7 +94,8 @@ void splitGemm(bool transA, bool transB, int m, int n, int k, const E* a, const 
 // the calling thread, reused from call to call.
 bool gemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, const float* b, float beta,
               float* c) {
-  if (!onednnLoad() || !bf16Problem().empty()) return false;
+  static const bool available = onednnLoad() && bf16Problem().empty();
+  if (!available) return false;
   thread_local std::vector<uint16_t> a16, b16;
   const size_t sizeA = static_cast<size_t>(m) * static_cast<size_t>(k);
   const size_t sizeB = static_cast<size_t>(k) * static_cast<size_t>(n);
@@ -110,11 +111,13 @@ bool gemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const 
     }
   });
   const int lda = transA ? m : k, ldb = transB ? k : n;
-  std::atomic<bool> ok{true};
+  const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
   splitGemm(transA, transB, m, n, k, pa, pb, c, [&](int pm, int pn, const uint16_t* ap, const uint16_t* bp, float* cp) {
-    if (!onednnGemmBf16(transA, transB, pm, pn, k, alpha, ap, lda, bp, ldb, beta, cp, n)) ok.store(false);
+    if (onednnGemmBf16(transA, transB, pm, pn, k, alpha, ap, lda, bp, ldb, beta, cp, n)) return;
+    // A refused primitive wrote nothing: this part (only this one, so beta = 1 never adds twice) in float32.
+    callGemm(ta, tb, pm, pn, k, alpha, a + (ap - pa), lda, b + (bp - pb), ldb, beta, cp, n);
   });
-  return ok.load();
+  return true;
 }
 
 }  // namespace
@@ -128,7 +131,6 @@ void gemm(bool transA, bool transB, int m, int n, int k, T alpha, const T* a, co
     return;
   }
   if constexpr (std::is_same_v<T, float>) {
-    // NOTE: a refused bf16 primitive has written nothing (oneDNN checks before it runs), so float32 can follow.
     // A gemm inside another kernel's part (a convolution's per-image gemm) stays float32: the precision is the
     // calling JS thread's, and the parts of one kernel must not differ.
     if (precisionBf16() && !inParallelPart() && gemmBf16(transA, transB, m, n, k, alpha, a, b, beta, c)) return;
