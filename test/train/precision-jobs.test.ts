@@ -3,7 +3,7 @@
  * reaches the training worker thread through the run config. Where bf16 can run here the job trains in it;
  * elsewhere the job fails with the kernels' reason (never silently in fp32).
  */
-import { SpecError, TrainingError, resolveTrainingSpec, trainInWorker } from '../../lib/jobs';
+import { SpecError, TrainingError, resolveTrainingSpec, trainInWorker, type TrainingSpec } from '../../lib/jobs';
 import { bf16Support } from '../../lib/kernels';
 
 const support = bf16Support();
@@ -41,7 +41,7 @@ describe('a job spec with precision', () => {
   });
 });
 
-const SPEC = { dataset: 'mnist', hidden: [32], epochs: 2, limit: 1000, seed: 3, precision: 'bf16' } as const;
+const SPEC: TrainingSpec = { dataset: 'mnist', hidden: [32], epochs: 2, limit: 1000, seed: 3, precision: 'bf16' };
 
 if (support.supported) {
   test(`a bf16 job trains in its worker thread (${support.reason})`, async () => {
