@@ -10,7 +10,7 @@ import { NDArray, shapeString, type DType } from '../core/ndarray';
 import { globalRandom, type Random } from '../core/random';
 import { TensorNode } from '../core/tensor-node';
 import { Conv2dOp, MaxPool2dOp } from '../ops/conv';
-import { LinearOp } from '../ops/linear';
+import { LinearOp, linear, type LinearActivation } from '../ops/linear';
 import '../ops/tensor-methods';
 import { initLayer, type InitName, type Initializer } from './init';
 import { Module, type ModuleEntry } from './module';
@@ -63,6 +63,11 @@ export class Linear extends Module {
 
   forward(x: TensorNode): TensorNode {
     return this.bias === null ? LinearOp.doForward(x, this.weight) : LinearOp.doForward(x, this.weight, this.bias);
+  }
+
+  /** `activation(this(x))` as one op (see LinearOp): what MLP runs between its layers. */
+  forwardActivated(x: TensorNode, activation: LinearActivation): TensorNode {
+    return linear(x, this.weight, this.bias, activation);
   }
 
   protected override describe(): string {

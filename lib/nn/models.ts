@@ -96,8 +96,13 @@ export class MLP extends Module {
   forward(x: TensorNode): TensorNode {
     let y = x;
     this.layers.forEach((layer, i) => {
-      y = layer.call(y);
-      if (i < this.layers.length - 1) y = activate(y, this.activation);
+      // Between layers, the product and its activation are one op (LinearOp with an activation): one tensor and
+      // one graph node fewer per layer. A subclass that overrides a layer's forward keeps the plain two steps.
+      if (i < this.layers.length - 1) {
+        y = layer.forward === Linear.prototype.forward ? layer.forwardActivated(y, this.activation) : activate(layer.call(y), this.activation);
+      } else {
+        y = layer.call(y);
+      }
     });
     return y;
   }

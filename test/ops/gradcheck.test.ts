@@ -12,6 +12,7 @@ import {
   crossEntropyLoss,
   gradcheck,
   logceloss,
+  linear,
   logsoftmax,
   rdiv,
   softmax,
@@ -68,6 +69,10 @@ const checks: [string, (...x: TensorNode[]) => TensorNode, NDArray[]][] = [
   ['logceloss', (a) => logceloss(logsoftmax(a), targets), [rand([3, 4])]],
   ['crossEntropyLoss mean', (a) => crossEntropyLoss(a, targets), [rand([3, 4])]],
   ['crossEntropyLoss sum', (a) => crossEntropyLoss(a, targets, { reduction: 'sum' }), [rand([3, 4])]],
+  ['linear', (x, w, b) => linear(x, w, b).mul(linear(x, w)).sum(1).mul(x.sum(1)), [rand([3, 4]), rand([2, 4]), rand([2])]],
+  ['linear + relu, one op', (x, w, b) => linear(x, w, b, 'relu').mul(linear(x, w)).sum(1).mul(x.sum(1)), [rand([3, 4]), rand([2, 4]), rand([2])]],
+  ['linear + sigmoid, one op', (x, w, b) => linear(x, w, b, 'sigmoid').mul(linear(x, w)).sum(1).mul(x.sum(1)), [rand([3, 4]), rand([2, 4]), rand([2])]],
+  ['linear + tanh, one op, no bias', (x, w) => linear(x, w, null, 'tanh').mul(linear(x, w)).sum(1).mul(x.sum(1)), [rand([3, 4]), rand([2, 4])]],
   ['a composite: mlp layer', (x, w) => x.matmul(w).sigmoid().sum(1).mul(x.sum(1)), [rand([3, 4]), rand([4, 2])]],
 ];
 
