@@ -138,6 +138,11 @@ void gemm(bool transA, bool transB, int m, int n, int k, T alpha, const T* a, co
   const int lda = transA ? m : k;  // A stored [k, m] when transposed, else [m, k]
   const int ldb = transB ? k : n;  // B stored [n, k] when transposed, else [k, n]
   const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>) {
+    if (onednnOwnThreads() && !inParallelPart() && onednnRunsGemm() &&
+        onednnGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n))
+      return;
+  }
   splitGemm(transA, transB, m, n, k, a, b, c, [&](int pm, int pn, const T* ap, const T* bp, T* cp) {
     callGemm(ta, tb, pm, pn, k, alpha, ap, lda, bp, ldb, beta, cp, n);
   });

@@ -10,6 +10,7 @@
 
 #include "vugrad/onednn_api.h"
 #include "vugrad/onednn_conv.h"
+#include "vugrad/parallel.h"
 
 #ifdef VUGRAD_HAVE_ONEDNN
 #include <dlfcn.h>
@@ -49,6 +50,7 @@ std::string onednnProblem() { return "the addon was built without oneDNN's heade
 std::string onednnDescription() { return ""; }
 std::string bf16Problem() { return "bf16 needs oneDNN, and " + onednnProblem(); }
 bool onednnRunsGemm() { return false; }
+bool onednnOwnThreads() { return false; }
 bool onednnGemm(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int) { return false; }
 bool onednnGemmBf16(bool, bool, int, int, int, float, const uint16_t*, int, const uint16_t*, int, float, float*, int) {
   return false;
@@ -67,6 +69,9 @@ struct Loaded {
   bool bf16 = false;          // the CPU (as oneDNN sees it) has AVX512_BF16
   bool gemm = false;          // oneDNN runs float32 gemms
   void (*ompSetNumThreads)(int) = nullptr;
+  // VUGRAD_ONEDNN_THREADS=openmp: oneDNN runs each gemm whole on its own OpenMP team (the arrangement vugrad
+  // avoids; kept to measure it against, see docs/native.md "Threads with two libraries").
+  bool openmp = false;
 };
 
 Loaded& loaded() {
@@ -121,6 +126,7 @@ void load() {
   VG_DNNL_FUNCTIONS(VG_DNNL_RESOLVE)
 #undef VG_DNNL_RESOLVE
   L.ompSetNumThreads = reinterpret_cast<void (*)(int)>(dlsym(h, "omp_set_num_threads"));
+  L.openmp = envIs("VUGRAD_ONEDNN_THREADS", "openmp") && L.ompSetNumThreads != nullptr;
   const dnnl_version_t* v = L.api.dnnl_version();
   if (v == nullptr || v->major != 2) {
     L.problem = std::string(path) + " is not oneDNN 2.x";
@@ -168,6 +174,8 @@ std::string bf16Problem() {
 
 bool onednnRunsGemm() { return onednnLoad() && loaded().gemm; }
 
+bool onednnOwnThreads() { return onednnLoad() && loaded().openmp; }
+
 const DnnlApi* dnnl() { return onednnLoad() ? &loaded().api : nullptr; }
 
 namespace {
@@ -187,7 +195,7 @@ dnnl_stream_t dnnlThreadStream() {
     const DnnlApi* api = dnnl();
     if (api == nullptr) return nullptr;
     // oneDNN's OpenMP team on this thread: 1. The kernel pool splits the work; no OpenMP thread ever starts.
-    if (loaded().ompSetNumThreads != nullptr) loaded().ompSetNumThreads(1);
+    if (loaded().ompSetNumThreads != nullptr) loaded().ompSetNumThreads(loaded().openmp ? parallelThreads() : 1);
     if (api->dnnl_stream_create(&state.stream, api->engine, dnnl_stream_default_flags) != dnnl_success) {
       state.stream = nullptr;
     }
@@ -373,7 +381,9 @@ std::string providerJson(const char* provider, const std::string& why) {
 std::string providersJson() {
   const bool loadedOk = onednnLoad();
   std::string gemmWhy;
-  if (onednnRunsGemm()) {
+  if (onednnRunsGemm() && onednnOwnThreads()) {
+    gemmWhy = "float32 gemms: oneDNN's matmul on its own OpenMP threads (VUGRAD_ONEDNN_THREADS=openmp, for measurement)";
+  } else if (onednnRunsGemm()) {
     gemmWhy = "float32 gemms: oneDNN's matmul, single-threaded per part of the kernel pool (faster than OpenBLAS on "
               "AVX-512 cores); float64 gemms: OpenBLAS";
   } else if (loadedOk) {

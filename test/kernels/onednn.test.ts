@@ -104,6 +104,9 @@ describe('oneDNN provider', () => {
     expect(withOnednn.gemm).toBe('onednn');
     expect(without.gemm).toBe('openblas');
     expect(withOnednn.threads).toBe(without.threads);
+    // The probe sees an OpenMP team when there is one: oneDNN on its own threads (the measurement-only setting).
+    const openmp = runChild(code, { ...env, VUGRAD_ONEDNN_THREADS: 'openmp' });
+    expect(openmp.threads).toBeGreaterThan(without.threads);
   });
 
   (native ? it : it.skip)('a missing libdnnl leaves the addon working, with the loader\'s reason', () => {

@@ -28,6 +28,9 @@ bool precisionBf16();
 // Which library runs float32 gemms: true for oneDNN (the default where it loaded: faster here, see
 // docs/performance.md), false for OpenBLAS (VUGRAD_GEMM_PROVIDER=openblas).
 bool onednnRunsGemm();
+// VUGRAD_ONEDNN_THREADS=openmp (for measurement only): oneDNN runs each gemm whole, on an OpenMP team of
+// getNumThreads() threads, instead of single-threaded parts on the kernel pool.
+bool onednnOwnThreads();
 
 // C = alpha op(A) op(B) + beta C on the calling thread alone, row-major with leading dimensions, float32 (or
 // bfloat16 operands, stored as uint16_t, with float32 accumulation). False when oneDNN could not run it (not
