@@ -242,7 +242,10 @@ export class JobQueue {
     await this.flush();
   }
 
-  /** Cancels everything (workers terminated) and refuses new jobs. Cancelled jobs are stored as cancelled. */
+  /**
+   * Cancels everything and refuses new jobs; resolves once every worker has stopped (at its next batch) and
+   * exited. Cancelled jobs are stored as cancelled.
+   */
   async close(): Promise<void> {
     this.closed = true;
     await this.ready.catch(() => undefined);
@@ -411,7 +414,7 @@ export class JobQueue {
 
   private onSettled(job: TrainingJob): void {
     // The slot frees when the worker thread is gone, not when the job settles: until then it still holds a
-    // thread and memory (terminate() is asynchronous).
+    // thread and memory (a worker asked to stop finishes its batch first).
     if (this.running.has(job)) {
       void job.workerExited().then(() => {
         this.running.delete(job);

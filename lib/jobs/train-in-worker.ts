@@ -19,7 +19,10 @@ import type { BatchProgress, JobInfo } from './protocol';
 import { resolveTrainingSpec, type TrainingSpec } from './spec';
 
 export interface TrainInWorkerOptions extends JobStartOptions {
-  /** Aborting terminates the worker; the promise rejects with the signal's reason (an AbortError). */
+  /**
+   * Aborting stops the worker at its next batch; the promise rejects with the signal's reason (an AbortError)
+   * once the worker thread has exited.
+   */
   signal?: AbortSignal;
   /** Throttled batch progress (see `progressEveryMs`). */
   onProgress?: (p: BatchProgress) => void;
@@ -53,6 +56,9 @@ export async function trainInWorker(spec: TrainingSpec | RunConfig, options: Tra
   try {
     job.start(options);
     await job.finished;
+    // NOTE: settled first, thread gone a moment later: a caller that exits the process right after this promise
+    // settles must not cut off a thread that is still in a native kernel call.
+    await job.workerExited();
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
