@@ -266,10 +266,19 @@ export function checkTargets(table: Table, peak?: FmaPeak | null): TargetCheck[]
   {
     const s = table['vugrad-native']?.memory;
     const per = s?.extra?.rssPerEpoch as number[] | undefined;
-    if (per && per.length >= 10) {
-      const growth = per[9] - per[1];
-      out.push({ target: 'RSS flat from epoch 2 to epoch 10', measured: `${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB (${per[1]} -> ${per[9]} MB)`, met: growth <= Math.max(2, 0.02 * per[1]) });
-    } else out.push({ target: 'RSS flat from epoch 2 to epoch 10', measured: 'no data', met: null });
+    // Judged on RSS after a full GC and malloc_trim, from epoch 10 to 18 (settledRss; see `memory` in
+    // suite/vugrad.ts, issue 20): raw readings also hold garbage V8 has not collected yet and malloc's kept
+    // high-water mark, which move a few MB with the GC's timing. The raw epoch 2 -> 10 change is shown too.
+    const target = 'RSS flat over training (epoch 10 -> 18, after GC and malloc_trim)';
+    const settled = s?.extra?.settledRss as number[] | undefined;
+    const kept = s?.extra?.retainedHeapExternal as number[] | undefined;
+    const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(1)} MB`;
+    if (settled && settled.length === 2) {
+      const growth = settled[1] - settled[0];
+      const v8kept = kept && kept.length === 2 ? `; V8 heap + external ${signed(kept[1] - kept[0])}` : '';
+      const raw = per && per.length >= 10 ? `; raw RSS epoch 2 -> 10 ${signed(per[9] - per[1])} (${per[1]} -> ${per[9]} MB)` : '';
+      out.push({ target, measured: `${signed(growth)} (${settled[0]} -> ${settled[1]} MB)${v8kept}${raw}`, met: growth <= Math.max(2, 0.02 * settled[0]) });
+    } else out.push({ target, measured: 'no data', met: null });
     const torch = table['pytorch-1t']?.memory?.median;
     const vg = s?.median;
     out.push({
