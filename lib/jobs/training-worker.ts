@@ -11,6 +11,8 @@ import type { ParentMessage, TransferredTensor, WorkerInput, WorkerMessage } fro
 
 async function run(input: WorkerInput, port: NonNullable<typeof parentPort>): Promise<void> {
   const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+  // How the parent stops this thread (cancel, interrupt): training checks the signal between batches, so the
+  // thread leaves its kernels and exits by itself; the parent terminates it only if it does not (see job.ts).
   const abort = new AbortController();
   port.on('message', (m: ParentMessage) => {
     if (m?.type === 'cancel') abort.abort();
