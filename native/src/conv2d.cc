@@ -1,6 +1,7 @@
-// The conv2d kernels of the table: whole batches, images split across the kernel pool. Each image goes through
-// a direct convolution (vugrad/conv_direct.h) where that is faster (stride 1, few channels: LeNet's layers),
-// else through im2col and one single-threaded gemm per image.
+// The conv2d kernels of the table: whole batches, images split across the kernel pool. float32 goes to oneDNN's
+// convolutions where oneDNN is loaded and measured faster (vugrad/onednn_conv.h). Otherwise each image goes
+// through a direct convolution (vugrad/conv_direct.h) where that is faster (stride 1, few channels: LeNet's
+// layers), else through im2col and one single-threaded gemm per image.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +11,8 @@
 #include "vugrad/blas.h"
 #include "vugrad/conv_direct.h"
 #include "vugrad/kernels.h"
+#include "vugrad/onednn.h"
+#include "vugrad/onednn_conv.h"
 #include "vugrad/parallel.h"
 
 namespace vg {
@@ -28,6 +31,7 @@ struct Geometry {
     image = c * h * w;
   }
   bool direct() const { return stride == 1 && conv2dDirectPreferred(c, o, oh, ow, kh, kw); }
+  bool onednn(ConvKernel kernel, bool bf16) const { return onednnConvWanted(kernel, bf16, c, o, kh, kw, stride); }
 };
 
 // Whether every value is finite (no NaN, no infinity): an exponent test on the bits, an integer OR that gcc
@@ -49,12 +53,22 @@ bool allFinite(const T* p, size_t n) {
   return bad == 0;
 }
 
+// The precision of a float32 convolution's inputs: the calling JS thread's (read here, before the batch is
+// split, so that every part runs the same one). A call from inside another kernel's part stays float32.
+bool bf16Wanted() { return precisionBf16() && !inParallelPart(); }
+
 }  // namespace
 
 template <typename T>
 void conv2d(const T* x, const T* weight, const T* bias, size_t n, size_t c, size_t h, size_t w, size_t o, size_t kh,
             size_t kw, size_t stride, size_t pad, T* out) {
   const Geometry G(n, c, h, w, o, kh, kw, stride, pad);
+  // oneDNN refuses data with a NaN or infinity (checked per slice, in parallel): vugrad's path below then runs.
+  if constexpr (std::is_same_v<T, float>) {
+    const bool bf16 = bf16Wanted();
+    if (G.onednn(ConvKernel::Forward, bf16) && onednnConv2d(x, weight, bias, n, c, h, w, o, kh, kw, stride, pad, bf16, out))
+      return;
+  }
   if (G.direct() && allFinite(x, n * G.image) && allFinite(weight, o * G.k)) {
     parallelFor(n, 1, [&](size_t i0, size_t i1) { conv2dDirectForward(x, i0, i1, c, h, w, weight, o, kh, kw, pad, bias, out); });
     return;
@@ -81,6 +95,12 @@ void conv2dBackwardWeight(const T* x, const T* g, size_t n, size_t c, size_t h, 
                           size_t kw, size_t stride, size_t pad, T* gw) {
   const Geometry G(n, c, h, w, o, kh, kw, stride, pad);
   const size_t size = o * G.k;
+  if constexpr (std::is_same_v<T, float>) {
+    const bool bf16 = bf16Wanted();
+    if (n > 0 && G.onednn(ConvKernel::BackwardWeight, bf16) &&
+        onednnConv2dBackwardWeight(x, g, n, c, h, w, o, kh, kw, stride, pad, bf16, gw))
+      return;
+  }
   if (n == 0) {
     std::fill(gw, gw + size, T(0));
     return;
@@ -113,6 +133,12 @@ template <typename T>
 void conv2dBackwardInput(const T* g, const T* weight, size_t n, size_t c, size_t h, size_t w, size_t o, size_t kh,
                          size_t kw, size_t stride, size_t pad, T* gx) {
   const Geometry G(n, c, h, w, o, kh, kw, stride, pad);
+  if constexpr (std::is_same_v<T, float>) {
+    const bool bf16 = bf16Wanted();
+    if (G.onednn(ConvKernel::BackwardInput, bf16) &&
+        onednnConv2dBackwardInput(g, weight, n, c, h, w, o, kh, kw, stride, pad, bf16, gx))
+      return;
+  }
   if (G.direct() && allFinite(g, n * o * G.l) && allFinite(weight, o * G.k)) {
     parallelFor(n, 1, [&](size_t i0, size_t i1) { conv2dDirectInputGrad(g, weight, i0, i1, c, h, w, o, kh, kw, pad, gx); });
     return;
