@@ -42,21 +42,26 @@ bool plainLayouts() {
 }
 
 // The measured rule (benchmarks/conv-providers.ts: medians of 9 alternating rounds on the shared 2-core AVX-512
-// machine, 2 threads; ratios oneDNN / vugrad for forward, weight gradient, input gradient):
-// - LeNet's conv1 and RGB stems (c = 3, padded to 16 channels by oneDNN) lose: batch 64 4.5, 1.9, 13.5; a 3->16
-//   3x3 stem 1.05, 1.15, 6.9. LeNet's conv2 (c = 6, o = 16, 5x5), batch 64: 1.31, 1.06, 1.59.
-// - ResNet-style 3x3 layers, batch 128: 16->16 at 32x32 1.25, 0.99, 1.00 (vugrad's direct convolution, with no
-//   reorders, holds its own); 32->32 at 16x16 0.89, 0.88, 0.88; 64->64 at 8x8 0.73, 0.65, 0.69; stride 2
-//   (vugrad's im2col + gemm) 16->32 0.61, 0.64, 0.65 and 32->64 0.74, 0.78, 0.70.
+// machine, at 2 threads and at 1; ratios oneDNN / vugrad for forward, weight gradient, input gradient, float32):
+// - LeNet's conv1 and RGB stems (c = 3, padded to 16 channels by oneDNN) lose: batch 64 2.3-4.5, 1.8-2.7, 11-14;
+//   a 3->16 3x3 stem 1.05-1.9, 1.15-1.3, 3.5-6.9. LeNet's conv2 (c = 6, o = 16, 5x5): 0.68-0.72 (batch 4 and
+//   64), 1.0-1.06, 1.4-1.6.
+// - ResNet-style 3x3 layers, batch 128: 16->16 at 32x32 1.25-1.33, 0.94-1.06, 0.95-1.0 (vugrad's direct
+//   convolution, with no reorders, holds its own); 32->32 at 16x16 0.80-0.89, 0.74-0.88, 0.80-0.88; 64->64 at
+//   8x8 0.62-0.74, 0.60-0.65, 0.63-0.70; stride 2 (vugrad's im2col + gemm) 16->32 0.58-0.63, 0.58-0.65,
+//   0.61-0.67 and 32->64 0.53-0.75, 0.65-0.79, 0.63-0.72.
 // The forward pass pays two activation reorders (NCHW to oneDNN's blocked layout and back) for c*o*kh*kw
 // multiply-adds per pixel: it wins where that work per reordered channel, c*o*kh*kw / (c + o), is at least ~100
-// (32->32 144, 64->64 288; not 16->16 72) or where vugrad's alternative is im2col (stride 2).
-// With bf16 inputs (vugrad's own path stays float32) oneDNN wins from LeNet's conv2 on: 1.00, 0.44, 0.45 there,
-// 0.85, 0.92, 0.82 for 16->16, 0.3-0.65 for the larger layers; the stems still lose (1.06, 1.59, 5.7).
+// (LeNet's conv2 109, 32->32 144, 64->64 288; not 16->16 72 or the stems) or where vugrad's alternative is
+// im2col (stride 2). The gradients win (or tie) with 16 or more channels on both sides.
+// With bf16 inputs (vugrad's own path stays float32) oneDNN wins from LeNet's conv2 on: 0.52-0.60, 0.44-0.53,
+// 0.87-0.89 there, 0.74-0.78, 0.79-0.86, 0.75-0.78 for 16->16, 0.36-0.59 for the larger layers; the stems lose.
 bool measuredRule(ConvKernel kernel, bool bf16, size_t c, size_t o, size_t kh, size_t kw, size_t stride) {
   if (bf16) return c >= 6 && o >= 16;
-  if (c < 16 || o < 16) return false;
-  return kernel != ConvKernel::Forward || stride > 1 || c * o * kh * kw >= 100 * (c + o);
+  if (kernel == ConvKernel::Forward) {
+    return o >= 16 && (c * o * kh * kw >= 100 * (c + o) || (stride > 1 && c >= 16));
+  }
+  return c >= 16 && o >= 16;
 }
 
 }  // namespace
@@ -81,10 +86,11 @@ bool onednnRunsConv(std::string* why) {
   } else {
     runs = true;
     w = "oneDNN's convolutions, single-threaded per slice of the batch, where measured faster "
-        "(benchmarks/conv-providers.ts): float32 layers with 16+ input and output channels (forward passes: with "
-        "c*o*kh*kw >= 100*(c+o) or stride > 1), 0.6-0.9x the time of ResNet-style 3x3 layers; bf16 precision: "
-        "layers with 6+ input and 16+ output channels. vugrad's direct convolution or im2col + gemm for the rest "
-        "(LeNet-like layers, RGB stems), float64 and data with NaN or infinity";
+        "(benchmarks/conv-providers.ts): float32 gradients with 16+ input and output channels, forward passes with "
+        "16+ filters and c*o*kh*kw >= 100*(c+o) or stride > 1 (0.6-0.9x the time of ResNet-style 3x3 layers, 0.7x "
+        "for LeNet's conv2 forward); bf16 precision: layers with 6+ input and 16+ output channels. vugrad's direct "
+        "convolution or im2col + gemm for the rest (LeNet-like layers, RGB stems), float64 and data with NaN or "
+        "infinity";
   }
   if (why) *why = w;
   return runs;
