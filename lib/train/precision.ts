@@ -73,10 +73,19 @@ export class PrecisionScope {
   /** `await`s `promise` outside the scope: the caller's precision holds while it is pending. */
   async outside<T>(promise: () => Promise<T>): Promise<T> {
     this.exit();
+    let result: T;
     try {
-      return await promise();
-    } finally {
-      this.enter();
+      result = await promise();
+    } catch (e) {
+      // The run is failing anyway: its error matters more than one from re-entering (a backend switched meanwhile).
+      try {
+        this.enter();
+      } catch {
+        // left outside: the caller's exit() is then a no-op
+      }
+      throw e;
     }
+    this.enter();
+    return result;
   }
 }
