@@ -69,6 +69,8 @@ void conv2d(const T* x, const T* weight, const T* bias, size_t n, size_t c, size
     if (G.onednn(ConvKernel::Forward, bf16) && onednnConv2d(x, weight, bias, n, c, h, w, o, kh, kw, stride, pad, bf16, out))
       return;
   }
+  // vugrad's own path is float32 throughout, whatever the thread's precision (its per-image gemms included).
+  const Float32Scope float32;
   if (G.direct() && allFinite(x, n * G.image) && allFinite(weight, o * G.k)) {
     parallelFor(n, 1, [&](size_t i0, size_t i1) { conv2dDirectForward(x, i0, i1, c, h, w, weight, o, kh, kw, pad, bias, out); });
     return;
@@ -101,6 +103,8 @@ void conv2dBackwardWeight(const T* x, const T* g, size_t n, size_t c, size_t h, 
         onednnConv2dBackwardWeight(x, g, n, c, h, w, o, kh, kw, stride, pad, bf16, gw))
       return;
   }
+  // vugrad's own path is float32 throughout, whatever the thread's precision (its per-image gemms included).
+  const Float32Scope float32;
   if (n == 0) {
     std::fill(gw, gw + size, T(0));
     return;
@@ -139,6 +143,8 @@ void conv2dBackwardInput(const T* g, const T* weight, size_t n, size_t c, size_t
         onednnConv2dBackwardInput(g, weight, n, c, h, w, o, kh, kw, stride, pad, bf16, gx))
       return;
   }
+  // vugrad's own path is float32 throughout, whatever the thread's precision (its per-image gemms included).
+  const Float32Scope float32;
   if (G.direct() && allFinite(g, n * o * G.l) && allFinite(weight, o * G.k)) {
     parallelFor(n, 1, [&](size_t i0, size_t i1) { conv2dDirectInputGrad(g, weight, i0, i1, c, h, w, o, kh, kw, pad, gx); });
     return;

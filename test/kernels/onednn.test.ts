@@ -190,6 +190,18 @@ describe('bf16 mixed precision', () => {
     expect(maxError(c8, r8)).toBeLessThan(1e-4);
   });
 
+  it('a convolution that stays on vugrad\'s float32 path is float32 for every batch size (no stray bf16 gemm)', () => {
+    // 3 input channels, stride 2: neither oneDNN's rule nor the direct convolution takes it (im2col + gemm).
+    for (const n of [1, 3]) {
+      const x = random(n * 3 * 17 * 17, 21 + n), w = random(8 * 3 * 3 * 3, 22);
+      const y32 = new Float32Array(n * 8 * 8 * 8), y16 = new Float32Array(n * 8 * 8 * 8);
+      native!.conv2d(x, w, null, n, 3, 17, 17, 8, 3, 3, 2, 0, y32);
+      withPrecision('bf16', () => native!.conv2d(x, w, null, n, 3, 17, 17, 8, 3, 3, 2, 0, y16));
+      expect(Array.from(y16)).toEqual(Array.from(y32));
+    }
+    expect(info.providers?.conv2d.why).toMatch(/16/);
+  });
+
   it('leaves float64 gemms exact and restores fp32 afterwards, also after a throw', () => {
     const a64 = Float64Array.from(a), b64 = Float64Array.from(b);
     const c64 = new Float64Array(m * n);

@@ -25,6 +25,19 @@ std::string bf16Problem();
 void setPrecisionBf16(bool bf16);
 bool precisionBf16();
 
+// float32 for the rest of a scope on this thread (restored after): a kernel whose own path has no bf16 version
+// (vugrad's convolutions) uses it so that the gemms it calls do not round some images and not others.
+class Float32Scope {
+ public:
+  Float32Scope() : saved_(precisionBf16()) { setPrecisionBf16(false); }
+  ~Float32Scope() { setPrecisionBf16(saved_); }
+  Float32Scope(const Float32Scope&) = delete;
+  Float32Scope& operator=(const Float32Scope&) = delete;
+
+ private:
+  bool saved_;
+};
+
 // Which library runs float32 gemms: true for oneDNN (the default where it loaded: faster here, see
 // docs/performance.md), false for OpenBLAS (VUGRAD_GEMM_PROVIDER=openblas).
 bool onednnRunsGemm();
