@@ -29,7 +29,9 @@
         "native/include",
         "<!(node -p \"require('node-addon-api').include_dir\")"
       ],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      # NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: an error raised in a worker_thread that is being terminated
+      # (inside a kernel call) is dropped instead of aborting the whole process (node-addon-api #902, #975).
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       # -fno-trapping-math: we never enable FP exceptions, and it lets gcc vectorize loops with selects
