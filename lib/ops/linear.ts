@@ -53,6 +53,8 @@ export class LinearOp extends Op {
       kernels.unary(activation as UnaryOp, y.data, y.data);
       context.activation = activation;
       context.y = y;
+      // How drawings of the graph name this node (`vugrad graph`): the course's two steps, in one op.
+      context.label = `${this.name} + ${{ relu: 'ReLU', sigmoid: 'Sigmoid', tanh: 'Tanh' }[activation]}`;
     }
     context.x = x;
     context.weight = weight;

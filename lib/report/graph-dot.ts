@@ -52,7 +52,7 @@ export function graphToDot(root: TensorNode, options: { names?: Map<TensorNode, 
     if (!opId) {
       opId = `o${opIds.size}`;
       opIds.set(src, opId);
-      lines.push(`  ${opId} [shape=box, style="rounded,filled", fillcolor="#fde9c8", label=${quote(src.op.name)}];`);
+      lines.push(`  ${opId} [shape=box, style="rounded,filled", fillcolor="#fde9c8", label=${quote(typeof src.context.label === 'string' ? src.context.label : src.op.name)}];`);
       const uses = new Map<TensorNode, number>();
       for (const input of src.inputs) uses.set(input, (uses.get(input) ?? 0) + 1);
       for (const [input, count] of uses) {
