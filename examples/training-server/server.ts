@@ -35,6 +35,7 @@ import {
   JobQueue,
   modelFromJob,
   OPTIMIZER_NAMES,
+  PRECISIONS,
   predictRows,
   QueueFullError,
   resolveTrainingSpec,
@@ -74,6 +75,8 @@ export const JobRequest = z.strictObject({
   normalize: z.boolean().optional(),
   /** float64 trains at half the speed; a resumed float64 job ends with exactly the weights of an uninterrupted one. */
   dtype: z.enum(DTYPES).optional(),
+  /** bf16 mixed precision (matmul and convolution inputs); a job refused with the reason where it cannot run. */
+  precision: z.enum(PRECISIONS).optional(),
   /** A data directory, relative to the server's dataRoot (refused when the server has none). */
   data: z.string().min(1).optional(),
 });

@@ -12,6 +12,7 @@ import { createServer, type TrainingServer } from '../../examples/training-serve
 import { loadDataset } from '../../lib/data/load-dataset';
 import { parseSafetensors } from '../../lib/io';
 import { predictRows } from '../../lib/jobs';
+import { bf16Support } from '../../lib/kernels';
 import { MLP } from '../../lib/nn';
 import { sseParser, type SseEvent } from './helpers';
 
@@ -184,6 +185,15 @@ describe('the training server', () => {
     expect((await waitFor(waiting.json.id, ['succeeded', 'failed'])).status).toBe('succeeded');
   });
 
+  test('a job in bf16 trains where bf16 runs, and fails with the reason where it does not', async () => {
+    const r = await request('POST', '/jobs', { dataset: 'synth', precision: 'bf16', epochs: 1, limit: 500 });
+    expect(r.status).toBe(201);
+    const done = await waitFor(r.json.id, ['failed', 'succeeded']);
+    const support = bf16Support();
+    if (support.supported) expect(done.status).toBe('succeeded');
+    else expect(done).toMatchObject({ status: 'failed', error: expect.stringContaining('bf16') });
+  });
+
   test('a failing job (NaN loss) is reported with its reason, missing data is a 400; the server keeps serving', async () => {
     const nan = await request('POST', '/jobs', { dataset: 'synth', optimizer: 'sgd', lr: 1e12, epochs: 1, limit: 2000 });
     const failedNan = await waitFor(nan.json.id, ['failed', 'succeeded']);
@@ -207,6 +217,7 @@ describe('the training server', () => {
     ['a hidden size of the wrong type', 'hidden[1]', 'POST', '/jobs', { dataset: 'synth', hidden: [16, 'x'] }],
     ['an unknown field', 'learningRate', 'POST', '/jobs', { dataset: 'synth', learningRate: 0.1 }],
     ['lenet on synth', 'model', 'POST', '/jobs', { dataset: 'synth', model: 'lenet' }],
+    ['an unknown precision', 'precision', 'POST', '/jobs', { dataset: 'synth', precision: 'fp16' }],
     ['a data path outside the data root', 'data', 'POST', '/jobs', { dataset: 'mnist', data: '../../etc' }],
     ['predict without inputs', 'inputs', 'POST', '/jobs/:id/predict', {}],
     ['predict with non-numbers', 'inputs[0][0]', 'POST', '/jobs/:id/predict', { inputs: [['a']] }],
