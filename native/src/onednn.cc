@@ -178,12 +178,14 @@ bool onednnOwnThreads() { return onednnLoad() && loaded().openmp; }
 
 const DnnlApi* dnnl() { return onednnLoad() ? &loaded().api : nullptr; }
 
+bool dnnlExiting() { return exiting.load(); }
+
 namespace {
 
 struct ThreadState {
   dnnl_stream_t stream = nullptr;
   ~ThreadState() {
-    if (stream != nullptr && !exiting.load()) dnnl()->dnnl_stream_destroy(stream);
+    if (stream != nullptr && !dnnlExiting()) dnnl()->dnnl_stream_destroy(stream);
   }
 };
 
@@ -247,20 +249,6 @@ void destroyEntry(const DnnlApi* api, GemmEntry& e) {
   e = GemmEntry{};
 }
 
-// Primitives of this thread, by shape. Bounded: a program that keeps changing shapes starts over.
-struct GemmCache {
-  std::unordered_map<GemmKey, GemmEntry, GemmKeyHash> map;
-  static constexpr size_t kMax = 512;
-  void clear() {
-    const DnnlApi* api = dnnl();
-    for (auto& kv : map) destroyEntry(api, kv.second);
-    map.clear();
-  }
-  ~GemmCache() {
-    if (!exiting.load()) clear();
-  }
-};
-
 uint32_t bitsOf(float x) {
   uint32_t u;
   std::memcpy(&u, &x, sizeof u);
@@ -309,13 +297,8 @@ bool runGemm(const GemmKey& key, float alpha, float beta, const void* a, const v
   if (api == nullptr) return false;
   dnnl_stream_t stream = dnnlThreadStream();
   if (stream == nullptr) return false;
-  thread_local GemmCache cache;
-  auto it = cache.map.find(key);
-  if (it == cache.map.end()) {
-    if (cache.map.size() >= GemmCache::kMax) cache.clear();
-    it = cache.map.emplace(key, makeEntry(api, key, alpha, beta)).first;
-  }
-  GemmEntry& e = it->second;
+  thread_local PrimitiveCache<GemmKey, GemmEntry, GemmKeyHash, 512> cache;
+  GemmEntry& e = cache.get(key, [&] { return makeEntry(api, key, alpha, beta); });
   if (e.prim == nullptr) return false;
   api->dnnl_memory_set_data_handle(e.a, const_cast<void*>(a));
   api->dnnl_memory_set_data_handle(e.b, const_cast<void*>(b));

@@ -118,11 +118,6 @@ bool onednnConv2dBackwardInput(const float*, const float*, size_t, size_t, size_
 
 namespace {
 
-// Set at exit: thread-local caches then leave their handles to the process's end (kernels may still run on
-// the pool's threads while the process exits).
-std::atomic<bool> exiting{false};
-std::once_flag exitOnce;
-
 enum class Kind : int { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
 
 struct ConvKey {
@@ -178,19 +173,6 @@ void destroyEntry(const DnnlApi* api, ConvEntry& e) {
   e = ConvEntry{};
 }
 
-// Primitives of this thread, by shape and slice size. Bounded: a program that keeps changing shapes starts over.
-struct ConvCache {
-  std::unordered_map<ConvKey, ConvEntry, ConvKeyHash> map;
-  static constexpr size_t kMax = 128;
-  void clear() {
-    const DnnlApi* api = dnnl();
-    for (auto& kv : map) destroyEntry(api, kv.second);
-    map.clear();
-  }
-  ~ConvCache() {
-    if (!exiting.load()) clear();
-  }
-};
 
 // 64-byte aligned scratch of the thread, grown on demand (the inner arrays of the primitives it runs).
 struct Scratch {
@@ -346,15 +328,10 @@ bool runConv(const ConvKey& key, const float* p0, const float* p1, const float* 
   if (api == nullptr) return false;
   dnnl_stream_t stream = dnnlThreadStream();  // first: it sets this thread's OpenMP team to 1 before any primitive
   if (stream == nullptr) return false;
-  thread_local ConvCache cache;
+  // Primitives of this thread, by shape and slice size.
+  thread_local PrimitiveCache<ConvKey, ConvEntry, ConvKeyHash, 128> cache;
   thread_local Scratch scratch[4];
-  std::call_once(exitOnce, [] { std::atexit([] { exiting.store(true); }); });
-  auto it = cache.map.find(key);
-  if (it == cache.map.end()) {
-    if (cache.map.size() >= ConvCache::kMax) cache.clear();
-    it = cache.map.emplace(key, makeEntry(api, key)).first;
-  }
-  ConvEntry& e = it->second;
+  ConvEntry& e = cache.get(key, [&] { return makeEntry(api, key); });
   if (e.prim == nullptr) return false;
   Arg& out = e.a[2];
   // Adding: through a reorder with a sum post-op where the output has its own layout, else into a scratch

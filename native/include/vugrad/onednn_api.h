@@ -5,6 +5,9 @@
 #ifdef VUGRAD_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.h>
 
+#include <cstddef>
+#include <unordered_map>
+
 #define VG_DNNL_FUNCTIONS(X)                     \
   X(dnnl_version)                                \
   X(dnnl_get_effective_cpu_isa)                  \
@@ -54,6 +57,37 @@ struct DnnlApi {
 const DnnlApi* dnnl();
 // The calling thread's stream (created on first use), with oneDNN's OpenMP team on this thread set to 1.
 dnnl_stream_t dnnlThreadStream();
+// True once the process has begun to exit: thread-local caches then leave their handles to the process's end
+// (kernels may still run on the pool's threads while it exits).
+bool dnnlExiting();
+
+// A thread's primitives by key (one per thread: `thread_local PrimitiveCache<...> cache;`), each made once by
+// `make()` and destroyed with `destroyEntry(api, entry)` (found next to the Entry type). Bounded: a program that
+// keeps changing shapes starts over.
+template <typename Key, typename Entry, typename Hash, size_t Max>
+class PrimitiveCache {
+ public:
+  template <typename Make>
+  Entry& get(const Key& key, const Make& make) {
+    auto it = map_.find(key);
+    if (it == map_.end()) {
+      if (map_.size() >= Max) clear();
+      it = map_.emplace(key, make()).first;
+    }
+    return it->second;
+  }
+  void clear() {
+    const DnnlApi* api = dnnl();
+    for (auto& kv : map_) destroyEntry(api, kv.second);
+    map_.clear();
+  }
+  ~PrimitiveCache() {
+    if (!dnnlExiting()) clear();
+  }
+
+ private:
+  std::unordered_map<Key, Entry, Hash> map_;
+};
 
 }  // namespace vg
 #endif
