@@ -29,7 +29,12 @@ async function exportCommand(modelFile: string, flags: ExportFlags): Promise<voi
   if (modelFile.toLowerCase().endsWith('.onnx')) throw new ConfigError(`export: ${modelFile} is already ONNX; give the .safetensors model`);
   const saved = loadSavedModel(modelFile, { activation: flags.activation });
   const metadata: Record<string, string> = {};
-  if (saved.config) metadata['vugrad.config'] = JSON.stringify(saved.config);
+  if (saved.config) {
+    // The file travels: this machine's paths (the run's output and data folders) stay behind. predict needs the
+    // rest (dataset, normalization, dtype) to read images as training did.
+    const { out: _out, data: _data, ...portable } = saved.config;
+    metadata['vugrad.config'] = JSON.stringify(portable);
+  }
   saveOnnx(saved.model, flags.onnx, { inputShape: saved.inputShape, opset, metadata });
   const size = fs.statSync(flags.onnx).size;
   console.log(`wrote ${flags.onnx}: ${saved.description}, input [batch, ${saved.inputShape.join(', ')}], opset ${opset}, ${size} bytes`);

@@ -83,6 +83,12 @@ describe('vugrad export', () => {
     const b = await vugrad('export', lenetModel, '--onnx', lenetOnnx, '--opset', '17');
     expect(b.code).toBe(0);
     expect(b.stdout).toMatch(/LeNet \(1x28x28 images, 10 classes\), input \[batch, 1, 28, 28\], opset 17/);
+    // The run's configuration travels in the metadata, without this machine's paths (--out was under tmp).
+    for (const file of [mlpOnnx, lenetOnnx]) {
+      const bytes = fs.readFileSync(file);
+      expect(bytes.includes(Buffer.from('vugrad.config'))).toBe(true);
+      expect(bytes.includes(Buffer.from(tmp))).toBe(false);
+    }
   });
 
   (ort ? test : test.skip)('onnxruntime gives the outputs vugrad gives (within 1e-5)', async () => {
