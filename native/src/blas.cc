@@ -2,7 +2,6 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <atomic>
 #include <mutex>
 #include <type_traits>
 #include <vector>
@@ -94,8 +93,7 @@ void splitGemm(bool transA, bool transB, int m, int n, int k, const E* a, const 
 // the calling thread, reused from call to call.
 bool gemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, const float* b, float beta,
               float* c) {
-  static const bool available = onednnLoad() && bf16Problem().empty();
-  if (!available) return false;
+  if (!onednnBf16()) return false;
   thread_local std::vector<uint16_t> a16, b16;
   const size_t sizeA = static_cast<size_t>(m) * static_cast<size_t>(k);
   const size_t sizeB = static_cast<size_t>(k) * static_cast<size_t>(n);
@@ -131,9 +129,9 @@ void gemm(bool transA, bool transB, int m, int n, int k, T alpha, const T* a, co
     return;
   }
   if constexpr (std::is_same_v<T, float>) {
-    // A gemm inside another kernel's part (a convolution's per-image gemm) stays float32: the precision is the
-    // calling JS thread's, and the parts of one kernel must not differ.
-    if (precisionBf16() && !inParallelPart() && gemmBf16(transA, transB, m, n, k, alpha, a, b, beta, c)) return;
+    // The calling thread's precision (pool threads are always float32; vugrad's convolutions hold their gemms
+    // to float32 with a Float32Scope).
+    if (precisionBf16() && gemmBf16(transA, transB, m, n, k, alpha, a, b, beta, c)) return;
   }
   const int lda = transA ? m : k;  // A stored [k, m] when transposed, else [m, k]
   const int ldb = transB ? k : n;  // B stored [n, k] when transposed, else [k, n]

@@ -10,6 +10,7 @@
 
 #include "vugrad/blas.h"
 #include "vugrad/conv_direct.h"
+#include "vugrad/finite.h"
 #include "vugrad/kernels.h"
 #include "vugrad/onednn.h"
 #include "vugrad/onednn_conv.h"
@@ -34,28 +35,10 @@ struct Geometry {
   bool onednn(ConvKernel kernel, bool bf16) const { return onednnConvWanted(kernel, bf16, c, o, kh, kw, stride); }
 };
 
-// Whether every value is finite (no NaN, no infinity): an exponent test on the bits, an integer OR that gcc
-// vectorizes (a float sum would not be, without -ffast-math), a few microseconds for LeNet's largest input.
 // NOTE: the direct convolution computes padded and surplus positions too (products with zeros it then drops or
 // skips); with an infinity in the data those give NaN (0 * inf) where im2col + gemm, the JS kernels and PyTorch
-// give a finite value or infinity. So data that is not all finite takes the im2col path; ordinary data keeps
-// the direct one.
-template <typename T>
-bool allFinite(const T* p, size_t n) {
-  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  const U mask = sizeof(T) == 4 ? U(0x7f800000u) : U(0x7ff0000000000000ull);
-  U bad = 0;
-  for (size_t i = 0; i < n; i++) {
-    U b;
-    std::memcpy(&b, p + i, sizeof b);
-    bad |= static_cast<U>((b & mask) == mask);
-  }
-  return bad == 0;
-}
-
-// The precision of a float32 convolution's inputs: the calling JS thread's (read here, before the batch is
-// split, so that every part runs the same one). A call from inside another kernel's part stays float32.
-bool bf16Wanted() { return precisionBf16() && !inParallelPart(); }
+// give a finite value or infinity. So data that is not all finite (allFinite, vugrad/finite.h) takes the im2col
+// path; ordinary data keeps the direct one.
 
 }  // namespace
 
@@ -65,7 +48,7 @@ void conv2d(const T* x, const T* weight, const T* bias, size_t n, size_t c, size
   const Geometry G(n, c, h, w, o, kh, kw, stride, pad);
   // oneDNN refuses data with a NaN or infinity (checked per slice, in parallel): vugrad's path below then runs.
   if constexpr (std::is_same_v<T, float>) {
-    const bool bf16 = bf16Wanted();
+    const bool bf16 = precisionBf16();
     if (G.onednn(ConvKernel::Forward, bf16) && onednnConv2d(x, weight, bias, n, c, h, w, o, kh, kw, stride, pad, bf16, out))
       return;
   }
@@ -98,7 +81,7 @@ void conv2dBackwardWeight(const T* x, const T* g, size_t n, size_t c, size_t h, 
   const Geometry G(n, c, h, w, o, kh, kw, stride, pad);
   const size_t size = o * G.k;
   if constexpr (std::is_same_v<T, float>) {
-    const bool bf16 = bf16Wanted();
+    const bool bf16 = precisionBf16();
     if (n > 0 && G.onednn(ConvKernel::BackwardWeight, bf16) &&
         onednnConv2dBackwardWeight(x, g, n, c, h, w, o, kh, kw, stride, pad, bf16, gw))
       return;
@@ -138,7 +121,7 @@ void conv2dBackwardInput(const T* g, const T* weight, size_t n, size_t c, size_t
                          size_t kw, size_t stride, size_t pad, T* gx) {
   const Geometry G(n, c, h, w, o, kh, kw, stride, pad);
   if constexpr (std::is_same_v<T, float>) {
-    const bool bf16 = bf16Wanted();
+    const bool bf16 = precisionBf16();
     if (G.onednn(ConvKernel::BackwardInput, bf16) &&
         onednnConv2dBackwardInput(g, weight, n, c, h, w, o, kh, kw, stride, pad, bf16, gx))
       return;

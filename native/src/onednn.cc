@@ -6,7 +6,6 @@
 #include <cstring>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "vugrad/onednn_api.h"
 #include "vugrad/onednn_conv.h"
@@ -50,6 +49,7 @@ std::string onednnProblem() { return "the addon was built without oneDNN's heade
 std::string onednnDescription() { return ""; }
 std::string bf16Problem() { return "bf16 needs oneDNN, and " + onednnProblem(); }
 bool onednnRunsGemm() { return false; }
+bool onednnBf16() { return false; }
 bool onednnOwnThreads() { return false; }
 bool onednnGemm(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int) { return false; }
 bool onednnGemmBf16(bool, bool, int, int, int, float, const uint16_t*, int, const uint16_t*, int, float, float*, int) {
@@ -173,6 +173,8 @@ std::string bf16Problem() {
 }
 
 bool onednnRunsGemm() { return onednnLoad() && loaded().gemm; }
+
+bool onednnBf16() { return onednnLoad() && loaded().bf16; }
 
 bool onednnOwnThreads() { return onednnLoad() && loaded().openmp; }
 
@@ -332,7 +334,7 @@ bool onednnGemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, 
 }
 
 void toBf16(const float* x, size_t n, uint16_t* out) {
-  if (onednnLoad() && loaded().bf16) {
+  if (onednnBf16()) {
     toBf16Avx512(x, n, out);
   } else {
     toBf16Scalar(x, n, out);

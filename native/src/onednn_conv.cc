@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <unordered_map>
 #include <vector>
 
+#include "vugrad/finite.h"
 #include "vugrad/kernels.h"
 #include "vugrad/onednn.h"
 #include "vugrad/onednn_api.h"
@@ -382,22 +382,12 @@ ConvKey keyOf(Kind kind, bool bias, bool bf16, size_t n, size_t c, size_t h, siz
   return ConvKey{kind, bias, bf16, plainLayouts(), I(n), I(c), I(h), I(w), I(o), I(kh), I(kw), I(stride), I(pad)};
 }
 
-bool usable(bool bf16) { return onednnLoad() && (!bf16 || bf16Problem().empty()); }
+bool usable(bool bf16) { return onednnLoad() && (!bf16 || onednnBf16()); }
 
-// Whether every value is finite, as conv2d.cc's allFinite (an exponent test on the bits, vectorized).
 // NOTE: oneDNN's convolutions skip padded positions, where im2col + gemm (vugrad's path, the JS kernels,
 // PyTorch) multiply by zeros: with an infinity in the weights the results differ (finite vs NaN). So data that
-// is not all finite goes to vugrad's path: each chunk checks its own images (on its thread, just before its
-// reorders read them again) and a chunk with a NaN or infinity fails the call.
-bool finite(const float* p, size_t n) {
-  uint32_t bad = 0;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t b;
-    std::memcpy(&b, p + i, sizeof b);
-    bad |= static_cast<uint32_t>((b & 0x7f800000u) == 0x7f800000u);
-  }
-  return bad == 0;
-}
+// is not all finite goes to vugrad's path: each chunk checks its own images (allFinite, on its thread, just
+// before its reorders read them again) and a chunk with a NaN or infinity fails the call.
 
 // Images per primitive call: a slice runs its images in chunks of about this many bytes of input and output, so
 // that the copies in oneDNN's layouts stay in cache between the reorders and the convolution.
@@ -445,21 +435,21 @@ struct Sizes {
 
 bool onednnConv2d(const float* x, const float* weight, const float* bias, size_t n, size_t c, size_t h, size_t w,
                   size_t o, size_t kh, size_t kw, size_t stride, size_t pad, bool bf16, float* out) {
-  if (!usable(bf16) || !finite(weight, o * c * kh * kw)) return false;
+  if (!usable(bf16) || !allFinite(weight, o * c * kh * kw)) return false;
   const Sizes S(c, h, w, o, kh, kw, stride, pad);
   return overSlices(n, slicesOf(n), S.bytes, [&](size_t, size_t i0, size_t i1, bool) {
     const ConvKey key = keyOf(Kind::Forward, bias != nullptr, bf16, i1 - i0, c, h, w, o, kh, kw, stride, pad);
-    return finite(x + i0 * S.image, (i1 - i0) * S.image) && runConv(key, x + i0 * S.image, weight, bias, out + i0 * S.outImage, false);
+    return allFinite(x + i0 * S.image, (i1 - i0) * S.image) && runConv(key, x + i0 * S.image, weight, bias, out + i0 * S.outImage, false);
   });
 }
 
 bool onednnConv2dBackwardInput(const float* g, const float* weight, size_t n, size_t c, size_t h, size_t w, size_t o,
                                size_t kh, size_t kw, size_t stride, size_t pad, bool bf16, float* gx) {
-  if (!usable(bf16) || !finite(weight, o * c * kh * kw)) return false;
+  if (!usable(bf16) || !allFinite(weight, o * c * kh * kw)) return false;
   const Sizes S(c, h, w, o, kh, kw, stride, pad);
   return overSlices(n, slicesOf(n), S.bytes, [&](size_t, size_t i0, size_t i1, bool) {
     const ConvKey key = keyOf(Kind::BackwardData, false, bf16, i1 - i0, c, h, w, o, kh, kw, stride, pad);
-    return finite(g + i0 * S.outImage, (i1 - i0) * S.outImage) && runConv(key, g + i0 * S.outImage, weight, nullptr, gx + i0 * S.image, false);
+    return allFinite(g + i0 * S.outImage, (i1 - i0) * S.outImage) && runConv(key, g + i0 * S.outImage, weight, nullptr, gx + i0 * S.image, false);
   });
 }
 
@@ -479,7 +469,7 @@ bool onednnConv2dBackwardWeight(const float* x, const float* g, size_t n, size_t
   const bool ok = overSlices(n, slices, S.bytes, [&](size_t s, size_t i0, size_t i1, bool add) {
     const ConvKey key = keyOf(Kind::BackwardWeights, false, bf16, i1 - i0, c, h, w, o, kh, kw, stride, pad);
     float* target = s == 0 ? gw : partial.data() + (s - 1) * size;
-    return finite(x + i0 * S.image, (i1 - i0) * S.image) && finite(g + i0 * S.outImage, (i1 - i0) * S.outImage) &&
+    return allFinite(x + i0 * S.image, (i1 - i0) * S.image) && allFinite(g + i0 * S.outImage, (i1 - i0) * S.outImage) &&
            runConv(key, x + i0 * S.image, g + i0 * S.outImage, nullptr, target, add);
   });
   if (!ok) return false;

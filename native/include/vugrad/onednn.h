@@ -20,6 +20,8 @@ std::string onednnProblem();
 std::string onednnDescription();
 // '' when bf16 matmul and convolution can run here, else why not.
 std::string bf16Problem();
+// Whether they can (bf16Problem() is empty), without building the reason: for the kernels' own checks.
+bool onednnBf16();
 
 // The matmul and convolution input precision of the calling thread (a JS thread: main or a worker_thread).
 void setPrecisionBf16(bool bf16);
