@@ -24,13 +24,13 @@
  */
 import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
-import { NDArray } from '../lib/core/ndarray';
 import { TensorNode } from '../lib/core/tensor-node';
 import { backendInfo, releaseFreedMemory } from '../lib/kernels';
 import { MLP } from '../lib/nn/models';
 import { crossEntropyLoss } from '../lib/nn/losses';
 import { SGD } from '../lib/optim/sgd';
-import { labels, SIZES, synthetic } from './suite/common';
+import { SIZES } from './suite/common';
+import { batches } from './suite/vugrad-data';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
@@ -115,14 +115,7 @@ async function reading(e: number): Promise<Record<string, number>> {
 
 const model = new MLP({ inputSize: 784, hiddenSizes: [300], outputSize: 10 });
 const optim = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-const n = SIZES.memorySamples;
-const xs = synthetic(n * 784);
-const ys = labels(n);
-const data: { x: NDArray; y: Int32Array }[] = [];
-for (let i = 0; i < n; i += 128) {
-  const b = Math.min(128, n - i);
-  data.push({ x: new NDArray(xs.subarray(i * 784, (i + b) * 784), [b, 784]), y: ys.subarray(i, i + b) });
-}
+const data = batches(SIZES.memorySamples, 128);
 
 async function main(): Promise<void> {
 const rows: Record<string, number>[] = [await reading(0)];

@@ -11,6 +11,7 @@ import { LeNet, MLP } from '../../lib/nn/models';
 import { crossEntropyLoss } from '../../lib/nn/losses';
 import { Conv2dOp } from '../../lib/ops/conv';
 import { SGD } from '../../lib/optim/sgd';
+import { batches } from './vugrad-data';
 import { emit, labels, medianCall, medianOfCalls, now, parseConfig, rate, rssMB, runAll, SIZES, synthetic, type Cell } from './common';
 
 /** A full collection on demand: bench.ts starts runners without --expose-gc. undefined where V8 refuses. */
@@ -53,18 +54,6 @@ async function main(): Promise<void> {
   }
 
   const mlp = (): MLP => new MLP({ inputSize: 784, hiddenSizes: [300], outputSize: 10 });
-
-  /** Pre-sliced batches (views, no copies): data loading stays out of the timing. */
-  function batches(n: number, batch: number): { x: NDArray; y: Int32Array }[] {
-    const xs = synthetic(n * 784);
-    const ys = labels(n);
-    const out: { x: NDArray; y: Int32Array }[] = [];
-    for (let i = 0; i < n; i += batch) {
-      const b = Math.min(batch, n - i);
-      out.push({ x: new NDArray(xs.subarray(i * 784, (i + b) * 784), [b, 784]), y: ys.subarray(i, i + b) });
-    }
-    return out;
-  }
 
   const cells = await runAll(config, {
     gemm1024: async () => {

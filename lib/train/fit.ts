@@ -16,7 +16,7 @@ import { DIVERGENCE_FACTOR, checkEpochLoss, nonFiniteLoss } from './divergence';
 import type { Dataset } from '../data/dataset';
 import type { Augment } from '../data/augment';
 import { kernels, type Precision } from '../kernels';
-import { PrecisionScope, checkPrecision } from './precision';
+import { PrecisionScope, awaitOutside, checkPrecision } from './precision';
 
 /** What fit needs of a model: a forward pass and its parameters (any `Module` has these). */
 export interface Trainable {
@@ -157,7 +157,7 @@ export async function evaluate(
       correct += countCorrect(logits.value, y);
       n += y.length;
       if (Date.now() - last > 10) {
-        await (scope ? scope.outside(yieldToEventLoop) : yieldToEventLoop());
+        await awaitOutside(scope, yieldToEventLoop);
         last = Date.now();
       }
     }
@@ -186,7 +186,6 @@ export async function fit(
   // Before any training: bf16 where it cannot run is an error with the reason, not a silent fp32 run.
   const precision = options.precision === undefined ? undefined : checkPrecision(options.precision, 'fit: precision');
   const scope = precision === undefined ? null : new PrecisionScope(precision);
-  const pause = (): Promise<void> => (scope ? scope.outside(yieldToEventLoop) : yieldToEventLoop());
   const loader = new DataLoader(data.train, {
     batchSize,
     shuffle: true,
@@ -246,7 +245,7 @@ export async function fit(
           samples: seen,
         });
         if (Date.now() - lastYield >= yieldEvery) {
-          await pause();
+          await awaitOutside(scope, yieldToEventLoop);
           lastYield = Date.now();
         }
       }
@@ -264,9 +263,9 @@ export async function fit(
       };
       if (held) {
         // Evaluated in the run's precision (as under autocast); evaluate keeps it to its own stretches too.
-        const v = await (scope
-          ? scope.outside(() => evaluate(model, held, { loss: options.loss, lossReduction: options.lossReduction, signal: options.signal, precision }))
-          : evaluate(model, held, { loss: options.loss, lossReduction: options.lossReduction, signal: options.signal }));
+        const v = await awaitOutside(scope, () =>
+          evaluate(model, held, { loss: options.loss, lossReduction: options.lossReduction, signal: options.signal, precision }),
+        );
         metrics.valLoss = v.loss;
         metrics.valAccuracy = v.accuracy;
       }

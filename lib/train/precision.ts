@@ -89,3 +89,8 @@ export class PrecisionScope {
     return result;
   }
 }
+
+/** `await`s `promise` outside `scope` (see `PrecisionScope.outside`), or simply awaits it when there is none. */
+export function awaitOutside<T>(scope: PrecisionScope | null, promise: () => Promise<T>): Promise<T> {
+  return scope ? scope.outside(promise) : promise();
+}
